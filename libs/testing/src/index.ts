@@ -1,0 +1,3 @@
+export * from './scale';
+export * from './temp-dir';
+export * from './wait-for';
