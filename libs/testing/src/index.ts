@@ -1,3 +1,5 @@
 export * from './scale';
 export * from './temp-dir';
 export * from './wait-for';
+export * from './kafka';
+export * from './exchange-process';

@@ -1,0 +1,12 @@
+import type { Command } from 'commander';
+import type { CliContext } from './cli-context';
+import { registerAccountsCommands } from './commands/accounts.command';
+import { registerKeysCommands } from './commands/keys.command';
+
+/**
+ * Each command group registers itself on the program. A module adding a group (audit, store, simulate) writes
+ * one `register…Commands(program, ctx)` function and adds it here; nothing else in the CLI changes.
+ */
+export type CommandGroup = (program: Command, ctx: CliContext) => void;
+
+export const commandGroups: readonly CommandGroup[] = [registerKeysCommands, registerAccountsCommands];

@@ -1,0 +1,133 @@
+// Proves `npm start`'s process end to end: it boots on a fresh store, prints the first admin key once, serves
+// /health, /docs and /openapi.json, maps bad requests to coded 4xx bodies, registers the simulated clock only
+// when asked, refuses bad configuration, and shuts down cleanly on SIGTERM keeping what it stored.
+import { join } from 'node:path';
+import { startExchange, tempDir, type ExchangeProcess } from '@cx/testing';
+
+describe('embedded exchange process', () => {
+  const dir = tempDir();
+  const store = `sqlite:${join(dir.path, 'cx.sqlite')}`;
+  let cx: ExchangeProcess;
+
+  beforeAll(async () => {
+    cx = await startExchange({ CX_STORE: store, CX_BODY_LIMIT_BYTES: '2048' });
+  });
+  afterAll(async () => {
+    await cx?.stop('SIGKILL');
+    dir.remove();
+  });
+
+  const get = (path: string, key?: string | null) =>
+    fetch(`${cx.url}${path}`, { headers: key ? { authorization: `Bearer ${key}` } : {} });
+
+  it('prints the first admin key, which works', async () => {
+    expect(cx.adminKey).toMatch(/^cx_/);
+    const me = await get('/v1/me', cx.adminKey);
+    expect(me.status).toBe(200);
+    expect(await me.json()).toMatchObject({ role: 'admin', accounts: [] });
+  });
+
+  it('answers /health with the store checked', async () => {
+    const res = await get('/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok', checks: { store: { status: 'ok' } } });
+  });
+
+  it('serves Swagger UI and the OpenAPI document with the routes that exist', async () => {
+    const docs = await get('/docs');
+    expect(docs.status).toBe(200);
+    expect(await docs.text()).toContain('swagger');
+    const spec = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(spec.openapi).toMatch(/^3\./);
+    expect(Object.keys(spec.paths)).toEqual(expect.arrayContaining(['/health', '/v1/me', '/v1/accounts', '/v1/keys']));
+    // No route is registered before it works: the simulated clock is absent with the system clock.
+    expect(Object.keys(spec.paths)).not.toContain('/v1/sim/clock');
+  });
+
+  it.each([
+    ['malformed JSON', '{bad', 'application/json', 400, 'HTTP.MALFORMED_BODY'],
+    ['an empty JSON body', '', 'application/json', 400, 'HTTP.MALFORMED_BODY'],
+    ['a body over the limit', JSON.stringify({ legalName: 'x'.repeat(4096), kind: 'buyer' }), 'application/json', 413, 'HTTP.BODY_TOO_LARGE'],
+    ['a number where a decimal string belongs', JSON.stringify({ legalName: 'A', kind: 'buyer', creditLine: 1000 }), 'application/json', 400, 'VALIDATION.INVALID'],
+    ['an unknown field', JSON.stringify({ legalName: 'A', kind: 'buyer', isAdmin: true }), 'application/json', 400, 'VALIDATION.INVALID'],
+  ])('refuses %s with a coded error and stores nothing', async (_what, body, contentType, status, code) => {
+    const before = await (await get('/health')).json();
+    const res = await fetch(`${cx.url}/v1/accounts`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': contentType, authorization: `Bearer ${cx.adminKey}` },
+    });
+    expect(res.status).toBe(status);
+    expect(await res.json()).toMatchObject({ code, message: expect.any(String), details: expect.any(Array) });
+    expect(await (await get('/health')).json()).toEqual(before);
+  });
+
+  it('answers an unknown route with HTTP.NOT_FOUND', async () => {
+    const res = await get('/v1/no-such-route', cx.adminKey);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ code: 'HTTP.NOT_FOUND' });
+  });
+
+  it('sends security headers', async () => {
+    const res = await get('/health');
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('stops on SIGTERM with exit code 0, and a restart on the same store prints no new key', async () => {
+    expect(await cx.stop('SIGTERM')).toBe(0);
+    const again = await startExchange({ CX_STORE: store });
+    try {
+      expect(again.adminKey).toBeNull();
+      expect(again.output()).not.toContain('Admin API key');
+      expect((await fetch(`${again.url}/v1/me`, { headers: { authorization: `Bearer ${cx.adminKey}` } })).status).toBe(200);
+    } finally {
+      expect(await again.stop('SIGTERM')).toBe(0);
+    }
+  });
+});
+
+describe('simulated clock', () => {
+  const dir = tempDir();
+  let cx: ExchangeProcess;
+
+  beforeAll(async () => {
+    cx = await startExchange({ CX_STORE: `sqlite:${join(dir.path, 'cx.sqlite')}`, CX_CLOCK: 'simulated', CX_SIM_START: '2026-03-10T00:00:00Z' });
+  });
+  afterAll(async () => {
+    await cx?.stop('SIGKILL');
+    dir.remove();
+  });
+
+  const post = (body: unknown, key: string | null | undefined = cx.adminKey) =>
+    fetch(`${cx.url}/v1/sim/clock`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json', ...(key ? { authorization: `Bearer ${key}` } : {}) },
+    });
+
+  it('moves only through POST /v1/sim/clock, forwards only, for admins only', async () => {
+    expect((await post({ advanceMs: 1000 }, null)).status).toBe(401);
+    const moved = await post({ advanceMs: 90_000 });
+    expect(moved.status).toBe(200);
+    expect(await moved.json()).toEqual({ now: '2026-03-10T00:01:30.000Z' });
+    const set = await post({ to: '2026-03-11T08:00:00Z' });
+    expect(await set.json()).toEqual({ now: '2026-03-11T08:00:00.000Z' });
+    const back = await post({ to: '2026-03-01T00:00:00Z' });
+    expect(back.status).toBe(400);
+    expect(await back.json()).toMatchObject({ code: 'SIM.CLOCK_BACKWARDS', details: [{ field: 'to' }] });
+    const both = await post({ to: '2026-03-12T00:00:00Z', advanceMs: 1 });
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ code: 'SIM.ONE_OF_TO_OR_ADVANCE' });
+  });
+});
+
+describe('configuration', () => {
+  it.each([
+    [{ CX_CLOCK: 'fast' }, 'CX_CLOCK'],
+    [{ PORT: 'http' }, 'PORT'],
+    [{ CX_STORE: 'postgres://x' }, 'CX_STORE'],
+    [{ CX_SIM_START: '2026-01-01T00:00:00Z' }, 'CX_SIM_START'],
+  ])('refuses %j at boot with exit code 2', async (env, name) => {
+    await expect(startExchange(env, { timeoutMs: 30_000 })).rejects.toThrow(new RegExp(`exited with 2[\\s\\S]*${name}`));
+  });
+});

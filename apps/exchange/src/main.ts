@@ -1,0 +1,65 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { openEventStore } from '@cx/event-store';
+import { IdentityService } from '@cx/identity';
+import { ConfigError, configureHttpApp, createLogger, loadConfig, PinoNestLogger } from '@cx/platform';
+import { SimulatedClock, systemClock } from '@cx/shared-kernel';
+import { ExchangeModule } from './exchange.module';
+
+// `npm start`: the whole exchange in one process (embedded mode), data in ./data/cx.sqlite unless CX_STORE says.
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel, 'cx-exchange');
+  const clock = config.clock === 'simulated' ? new SimulatedClock(config.simStart ?? new Date()) : systemClock;
+  if (config.clock === 'simulated') logger.warn('CX_CLOCK=simulated: time moves only through POST /v1/sim/clock');
+  const store = await openEventStore(config.store);
+
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ExchangeModule.forRoot({ config, store, clock }),
+    new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: false }),
+    { logger: new PinoNestLogger(logger), bufferLogs: true },
+  );
+  await configureHttpApp(app);
+
+  const identity = app.get(IdentityService);
+  await identity.ready();
+  const adminKey = await identity.ensureAdminKey();
+  if (adminKey) {
+    // Printed once, on the very first start: the key itself is stored only as a hash.
+    process.stdout.write(`\nAdmin API key: ${adminKey}\n(store it now: it is shown only once)\n\n`);
+  }
+
+  // Graceful shutdown: stop taking requests, let modules finish (the store is closed last by CoreModule), exit 0.
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app
+      .close()
+      .then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+
+  await app.listen(config.port, config.host);
+  logger.info({ url: await app.getUrl(), store: config.store.replace(/\/\/[^@]*@/, '//***@'), clock: config.clock }, 'cx exchange listening');
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof ConfigError) {
+    process.stderr.write(`configuration error: ${e.message}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,5 @@
+export * from './principal';
+export * from './key-verifier';
+export * from './decorators';
+export * from './auth.guard';
+export * from './tenancy';

@@ -1,0 +1,16 @@
+export * from './domain/account/account.events';
+export * from './domain/api-key/api-key.events';
+export { type AccountState, type OpenAccount, type AmendAccount } from './domain/account/account.decider';
+export { type ApiKeyState, type IssueApiKey, type RevokeApiKey, keyStatus } from './domain/api-key/api-key.decider';
+export * from './application/ports';
+export * from './application/account.handlers';
+export * from './application/api-key.handlers';
+export * from './application/api-key-secret';
+export * from './application/identity.read-model';
+export * from './application/identity.projection';
+export * from './application/api-key.verifier';
+export * from './application/views';
+export * from './interface/identity.dto';
+export * from './interface/identity.service';
+export * from './interface/identity.controllers';
+export * from './identity.module';

@@ -1,0 +1,40 @@
+import { ValidationPipe } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { ErrorFilter, validationError } from './http-errors';
+
+/**
+ * Everything every cx HTTP app shares: strict validation of bodies and queries, the error filter,
+ * OpenAPI at /openapi.json and Swagger UI at /docs, and security headers.
+ */
+export const configureHttpApp = async (app: NestFastifyApplication, opts: { title?: string } = {}): Promise<void> => {
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      // Values are never coerced: "12" is not a number and 12 is not a decimal string.
+      transformOptions: { enableImplicitConversion: false },
+      validationError: { target: false, value: false },
+      exceptionFactory: validationError,
+    }),
+  );
+  app.useGlobalFilters(new ErrorFilter());
+
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onSend', async (_req, reply, payload) => {
+    reply.header('x-content-type-options', 'nosniff');
+    reply.header('x-frame-options', 'DENY');
+    reply.header('referrer-policy', 'no-referrer');
+    return payload;
+  });
+
+  const config = new DocumentBuilder()
+    .setTitle(opts.title ?? 'cx: compute exchange')
+    .setDescription('Pricing guidance, matching, metering and settlement for AI compute capacity.')
+    .setVersion('1')
+    .addBearerAuth()
+    .build();
+  const document = SwaggerModule.createDocument(app, config);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
+};

@@ -1,0 +1,5 @@
+export * from './config';
+export * from './http-app';
+export * from './http-errors';
+export * from './logger';
+export * from './core.module';
