@@ -1,3 +1,7 @@
 export * from './event-store.port';
 export * from './event-store.errors';
 export * from './tokens';
+export * from './aggregate';
+export * from './open-event-store';
+// The embedded adapter. The contract suite (event-store.contract.ts) is test code and is not exported here.
+export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.adapter';

@@ -9,7 +9,7 @@ import {
   type OpenAccount,
 } from '../domain/account/account.decider';
 import { type AccountEvent, accountStream } from '../domain/account/account.events';
-import { load, toNewEvents, withConcurrencyRetry } from './load';
+import { load, toNewEvents, withConcurrencyRetry } from '@cx/event-store';
 import type { CommandMetadata, IdentityDeps } from './ports';
 
 // One handler per command: load the account's stream, decide, append at the revision read.

@@ -16,7 +16,7 @@ import {
 } from '../domain/api-key/api-key.events';
 import { accountStream } from '../domain/account/account.events';
 import { formatKey, hashSecret, newKeyId, newSecret } from './api-key-secret';
-import { load, toNewEvents, withConcurrencyRetry } from './load';
+import { load, toNewEvents, withConcurrencyRetry } from '@cx/event-store';
 import type { CommandMetadata, IdentityDeps } from './ports';
 
 const isApiKeyEvent = (type: string): boolean => type === 'ApiKeyIssued' || type === 'ApiKeyRevoked';

@@ -1,4 +1,5 @@
-import type { EventMetadata, EventStore } from '@cx/event-store';
+import type { EventStore } from '@cx/event-store';
+export type { CommandMetadata } from '@cx/event-store';
 import type { Clock } from '@cx/shared-kernel';
 
 // What every identity command handler needs. HTTP and the CLI build these the same way, so a key issued from
@@ -7,11 +8,4 @@ import type { Clock } from '@cx/shared-kernel';
 export interface IdentityDeps {
   store: EventStore;
   clock: Clock;
-}
-
-/** Who asked and in answer to what (DESIGN.md, "How an event travels"). */
-export interface CommandMetadata {
-  correlationId: string;
-  causationId: string;
-  actor: NonNullable<EventMetadata['actor']>;
 }

@@ -1,11 +1,15 @@
-import {
-  type EventStore,
-  type ExpectedRevision,
-  type NewEvent,
-  StreamNotFound,
-  WrongExpectedVersion,
-} from '@cx/event-store';
-import type { CommandMetadata } from './ports';
+import { StreamNotFound, WrongExpectedVersion } from './event-store.errors';
+import type { EventMetadata, EventStore, ExpectedRevision, NewEvent } from './event-store.port';
+
+// Helpers every command handler uses (STYLE.md, "Ports and adapters"): load a cold aggregate, decide, append at
+// the revision read; retry a lost race a bounded number of times.
+
+/** Who asked and in answer to what (DESIGN.md, "How an event travels"). */
+export interface CommandMetadata {
+  correlationId: string;
+  causationId: string;
+  actor: NonNullable<EventMetadata['actor']>;
+}
 
 export interface Loaded<S> {
   state: S;

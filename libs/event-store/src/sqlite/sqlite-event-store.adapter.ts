@@ -1,0 +1,660 @@
+import Database from 'better-sqlite3';
+import { realpathSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { EventStoreError, StoreUnavailable, StreamNotFound, WrongExpectedVersion } from '../event-store.errors';
+import type {
+  AppendResult,
+  EventStore,
+  ExpectedRevision,
+  NewEvent,
+  Position,
+  ReadAllOptions,
+  ReadStreamOptions,
+  RecordedEvent,
+  SubscribeToAllOptions,
+  SubscribeToStreamOptions,
+  Subscription,
+} from '../event-store.port';
+import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
+import { serialiseEvents, validateFilter, validateMaxCount, type SerialisedEvent } from './append-input';
+import { notifyAppend, onAppend } from './append-notifier';
+import { applyPragmas, migrate } from './sqlite-schema';
+
+// The embedded event store: one SQLite file in WAL mode, EventStoreDB's semantics (the contract suite in
+// ../event-store.contract.ts proves them).
+//
+// Writes go through group commit: every append or delete issued before the event loop next reaches its check
+// phase is queued, and one IMMEDIATE transaction applies them all, each inside its own SAVEPOINT so that one
+// wrong expected revision fails only its own call. Every caller's promise settles after COMMIT returns, so an
+// acknowledged append is durable (synchronous=FULL). The stream's revision is read inside the write
+// transaction, never cached, so other processes writing the same file are always seen.
+//
+// Reads and subscriptions page through the file (keyset pagination on position or revision) with no statement
+// left open between pages, so a slow consumer holds at most one page in memory and never blocks the writer.
+
+export interface SqliteEventStoreOptions {
+  /** How often a waiting subscription checks whether another process appended (PRAGMA data_version). */
+  pollIntervalMs?: number;
+  /** How long to wait for another process's write lock before an append fails with StoreUnavailable. */
+  busyTimeoutMs?: number;
+  /** Rows read per query by reads and subscriptions; also the most a slow subscriber holds in memory. */
+  readPageSize?: number;
+  /** SQLite page cache, KiB. */
+  cacheSizeKiB?: number;
+  /** The store's clock for `created` (ms since the epoch). */
+  now?: () => number;
+}
+
+const DEFAULTS = { pollIntervalMs: 50, busyTimeoutMs: 5_000, readPageSize: 1_000, cacheSizeKiB: 64 * 1024 };
+const MAX_INT64 = (1n << 63n) - 1n;
+
+type AppendOp = {
+  kind: 'append';
+  stream: string;
+  expected: ExpectedRevision;
+  events: SerialisedEvent[];
+  resolve: (r: AppendResult) => void;
+  reject: (e: unknown) => void;
+};
+type DeleteOp = {
+  kind: 'delete';
+  stream: string;
+  expected: ExpectedRevision;
+  resolve: (r: { position: Position | null }) => void;
+  reject: (e: unknown) => void;
+};
+type WriteOp = AppendOp | DeleteOp;
+
+/** [last_revision, truncate_before, deleted] */
+type StreamRow = [bigint, bigint, bigint];
+/** [position, stream, revision, event_id, type, data, metadata, created] */
+type EventRow = [bigint, string, bigint, string, string, string, string | null, bigint];
+
+const EVENT_COLUMNS = 'position, stream, revision, event_id, type, data, metadata, created';
+
+const toPosition = (p: bigint): Position => ({ commit: p, prepare: p });
+
+const toRecorded = (r: EventRow): RecordedEvent => ({
+  id: r[3],
+  streamId: r[1],
+  revision: r[2],
+  type: r[4],
+  data: JSON.parse(r[5]) as unknown,
+  metadata: r[6] === null ? {} : (JSON.parse(r[6]) as Record<string, unknown>),
+  created: new Date(Number(r[7])),
+  position: toPosition(r[0]),
+});
+
+const isSqliteError = (e: unknown): e is Error & { code: string } =>
+  e instanceof Error && e.name === 'SqliteError' && typeof (e as { code?: unknown }).code === 'string';
+
+/** Where a subscription or a forwards read resumes: strictly after this position. */
+const positionOf = (p: Position | 'start' | 'end', head: () => bigint): bigint => {
+  if (p === 'start') return 0n;
+  if (p === 'end') return head();
+  if (typeof p !== 'object' || p === null || typeof p.commit !== 'bigint') throw new TypeError('not a position');
+  return p.commit;
+};
+
+export class SqliteEventStore implements EventStore {
+  private readonly db: Database.Database;
+  private readonly fileKey: string;
+  private readonly opts: Required<SqliteEventStoreOptions>;
+  private readonly stopListening: () => void;
+  private queue: WriteOp[] = [];
+  private flushHandle: NodeJS.Immediate | null = null;
+  private closed = false;
+  private readonly subscriptions = new Set<PagedSubscription>();
+  private pollTimer: NodeJS.Timeout | null = null;
+  private lastDataVersion = -1n;
+  private readonly filterStatements = new Map<string, Database.Statement>();
+  /** How many transactions group commit ran and how many appends they carried (for the benchmark). */
+  readonly stats = { commits: 0, appends: 0 };
+
+  private readonly s: ReturnType<SqliteEventStore['prepareStatements']>;
+
+  /** Opens (creating and migrating if needed) the store in the file at `path`. */
+  static open(path: string, options: SqliteEventStoreOptions = {}): SqliteEventStore {
+    return new SqliteEventStore(path, options);
+  }
+
+  constructor(path: string, options: SqliteEventStoreOptions = {}) {
+    if (path === '' || path === ':memory:') throw new TypeError('the SQLite event store needs a file path');
+    this.opts = {
+      pollIntervalMs: options.pollIntervalMs ?? DEFAULTS.pollIntervalMs,
+      busyTimeoutMs: options.busyTimeoutMs ?? DEFAULTS.busyTimeoutMs,
+      readPageSize: options.readPageSize ?? DEFAULTS.readPageSize,
+      cacheSizeKiB: options.cacheSizeKiB ?? DEFAULTS.cacheSizeKiB,
+      now: options.now ?? Date.now,
+    };
+    if (!(this.opts.pollIntervalMs > 0) || !Number.isInteger(this.opts.readPageSize) || this.opts.readPageSize < 1) {
+      throw new TypeError('pollIntervalMs must be positive and readPageSize a positive integer');
+    }
+    this.db = new Database(path, { timeout: this.opts.busyTimeoutMs });
+    try {
+      this.db.defaultSafeIntegers(true);
+      applyPragmas(this.db, this.opts);
+      migrate(this.db);
+      this.s = this.prepareStatements();
+    } catch (e) {
+      this.db.close();
+      throw e;
+    }
+    const abs = isAbsolute(path) ? path : resolve(path);
+    this.fileKey = realpathSync(abs);
+    this.stopListening = onAppend(this.fileKey, () => this.wakeSubscriptions());
+  }
+
+  private prepareStatements() {
+    const db = this.db;
+    const raw = (sql: string) => db.prepare(sql).raw(true);
+    return {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+      savepoint: db.prepare('SAVEPOINT op'),
+      release: db.prepare('RELEASE op'),
+      rollbackTo: db.prepare('ROLLBACK TO op'),
+      getStream: raw('SELECT last_revision, truncate_before, deleted FROM streams WHERE name = ?'),
+      insertEvent: db.prepare(
+        'INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      upsertStream: db.prepare(
+        `INSERT INTO streams (name, last_revision) VALUES (?, ?)
+         ON CONFLICT (name) DO UPDATE SET last_revision = excluded.last_revision, deleted = 0`,
+      ),
+      softDelete: db.prepare('UPDATE streams SET deleted = 1, truncate_before = last_revision + 1 WHERE name = ?'),
+      revisionOfId: raw('SELECT revision FROM events WHERE stream = ? AND event_id = ?'),
+      idsFrom: raw(
+        'SELECT revision, event_id, position FROM events WHERE stream = ? AND revision >= ? ORDER BY revision LIMIT ?',
+      ),
+      head: raw('SELECT max(position) FROM events'),
+      dataVersion: raw('PRAGMA data_version'),
+      streamForwards: raw(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? AND revision <= ? ORDER BY revision LIMIT ?`,
+      ),
+      streamBackwards: raw(
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE stream = ? AND revision >= ? AND revision <= ? ORDER BY revision DESC LIMIT ?`,
+      ),
+      streamAfter: raw(
+        `SELECT ${EVENT_COLUMNS} FROM events
+         WHERE stream = ? AND revision > ?
+           AND revision >= coalesce((SELECT truncate_before FROM streams WHERE name = ?), 0)
+         ORDER BY revision LIMIT ?`,
+      ),
+      allForwards: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position >= ? ORDER BY position LIMIT ?`),
+      allBackwards: raw(`SELECT ${EVENT_COLUMNS} FROM events WHERE position <= ? ORDER BY position DESC LIMIT ?`),
+    };
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  appendToStream(
+    stream: string,
+    events: NewEvent | NewEvent[],
+    opts?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult> {
+    try {
+      this.assertOpen();
+      // Validated as given, so that null is refused rather than read as 'any'.
+      validateAppend(stream, events, opts?.expectedRevision);
+      const expected = opts?.expectedRevision ?? 'any';
+      const serialised = serialiseEvents(events);
+      return new Promise<AppendResult>((resolve, reject) =>
+        this.enqueue({ kind: 'append', stream, expected, events: serialised, resolve, reject }),
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  deleteStream(stream: string, opts?: { expectedRevision?: ExpectedRevision }): Promise<{ position: Position | null }> {
+    try {
+      this.assertOpen();
+      validateStreamName(stream);
+      validateExpectedRevision(opts?.expectedRevision);
+      const expected = opts?.expectedRevision ?? 'any';
+      return new Promise((resolve, reject) => this.enqueue({ kind: 'delete', stream, expected, resolve, reject }));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private enqueue(op: WriteOp): void {
+    this.queue.push(op);
+    // setImmediate rather than a microtask: callers woken by the previous commit append again from their own
+    // continuations, and all of those run before the check phase, so they share the next transaction.
+    if (this.flushHandle === null) this.flushHandle = setImmediate(() => this.flush());
+  }
+
+  /** Applies every queued write in one transaction and settles their promises after COMMIT. */
+  private flush(): void {
+    this.flushHandle = null;
+    const ops = this.queue;
+    if (ops.length === 0) return;
+    this.queue = [];
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(ops.length);
+    let wrote = false;
+    try {
+      this.s.begin.run();
+    } catch (cause) {
+      const error = new StoreUnavailable(`could not start a write transaction: ${(cause as Error).message}`, { cause });
+      for (const op of ops) op.reject(error);
+      return;
+    }
+    try {
+      const created = BigInt(this.opts.now());
+      for (let i = 0; i < ops.length; i++) {
+        const op = ops[i] as WriteOp;
+        this.s.savepoint.run();
+        try {
+          const value = op.kind === 'append' ? this.applyAppend(op, created) : this.applyDelete(op);
+          this.s.release.run();
+          outcomes[i] = { ok: true, value };
+          if (op.kind === 'append') wrote = true;
+        } catch (error) {
+          this.s.rollbackTo.run();
+          this.s.release.run();
+          outcomes[i] = { ok: false, error: this.translate(error, op) };
+        }
+      }
+      this.s.commit.run();
+      this.stats.commits++;
+      this.stats.appends += ops.length;
+    } catch (cause) {
+      // COMMIT itself failed (disk full, I/O error): nothing in the transaction is durable.
+      try {
+        if (this.db.inTransaction) this.s.rollback.run();
+      } catch {
+        // The connection is already unusable; the error below reports the original cause.
+      }
+      const error = new StoreUnavailable(`write transaction failed: ${(cause as Error).message}`, { cause });
+      for (const op of ops) op.reject(error);
+      return;
+    }
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i] as WriteOp;
+      const outcome = outcomes[i] as { ok: true; value: unknown } | { ok: false; error: unknown };
+      if (outcome.ok) (op.resolve as (v: unknown) => void)(outcome.value);
+      else op.reject(outcome.error);
+    }
+    if (wrote) notifyAppend(this.fileKey);
+  }
+
+  private translate(error: unknown, op: WriteOp): unknown {
+    if (error instanceof EventStoreError) return error;
+    if (isSqliteError(error)) {
+      if (error.code === 'SQLITE_CONSTRAINT_UNIQUE' || error.code === 'SQLITE_CONSTRAINT_PRIMARYKEY') {
+        // An event id already in the stream at another revision: EventStoreDB's "corrupted idempotency",
+        // which it reports as a wrong expected version.
+        return new WrongExpectedVersion(op.stream, op.expected, this.actualRevision(op.stream), { cause: error });
+      }
+      return new StoreUnavailable(`append failed: ${error.message}`, { cause: error });
+    }
+    return error;
+  }
+
+  private actualRevision(stream: string): bigint | 'no_stream' {
+    const row = this.s.getStream.get(stream) as StreamRow | undefined;
+    return row === undefined || row[2] !== 0n ? 'no_stream' : row[0];
+  }
+
+  private applyAppend(op: AppendOp, created: bigint): AppendResult {
+    const row = this.s.getStream.get(op.stream) as StreamRow | undefined;
+    // `last` is the physical last revision, which a soft delete keeps: EventStoreDB continues a recreated
+    // stream from where it left off. `actual` is what callers see.
+    const last = row === undefined ? -1n : row[0];
+    const actual: bigint | 'no_stream' = row === undefined || row[2] !== 0n ? 'no_stream' : last;
+    const expected = op.expected;
+    const wrong = () => new WrongExpectedVersion(op.stream, expected, actual);
+
+    if (expected === 'no_stream') {
+      if (actual !== 'no_stream') return this.idempotent(op, 0n) ?? this.throw(wrong());
+    } else if (expected === 'stream_exists' || expected === 'any') {
+      if (expected === 'stream_exists' && actual === 'no_stream') throw wrong();
+      // Best effort, as EventStoreDB's id cache: a batch whose first id is already in the stream is a retry.
+      const first = this.s.revisionOfId.get(op.stream, (op.events[0] as SerialisedEvent).id) as [bigint] | undefined;
+      if (first !== undefined) return this.idempotent(op, first[0]) ?? this.throw(wrong());
+    } else if (expected !== last) {
+      // An exact revision. Recreating a soft-deleted stream at its last revision is allowed, as in EventStoreDB.
+      if (expected < last) return this.idempotent(op, expected + 1n) ?? this.throw(wrong());
+      throw wrong();
+    }
+
+    let revision = last;
+    let position = 0n;
+    const insert = this.s.insertEvent;
+    for (const e of op.events) {
+      revision++;
+      position = insert.run(op.stream, revision, e.id, e.type, e.data, e.metadata, created).lastInsertRowid as bigint;
+    }
+    this.s.upsertStream.run(op.stream, revision);
+    return { nextExpectedRevision: revision, position: toPosition(position) };
+  }
+
+  /** The original result when the stream already holds exactly these ids from `from` on; otherwise null. */
+  private idempotent(op: AppendOp, from: bigint): AppendResult | null {
+    const n = op.events.length;
+    const rows = this.s.idsFrom.all(op.stream, from, n) as Array<[bigint, string, bigint]>;
+    if (rows.length !== n) return null;
+    for (let i = 0; i < n; i++) {
+      const r = rows[i] as [bigint, string, bigint];
+      if (r[0] !== from + BigInt(i) || r[1] !== (op.events[i] as SerialisedEvent).id) return null;
+    }
+    const lastRow = rows[n - 1] as [bigint, string, bigint];
+    return { nextExpectedRevision: lastRow[0], position: toPosition(lastRow[2]) };
+  }
+
+  private throw(e: Error): never {
+    throw e;
+  }
+
+  private applyDelete(op: DeleteOp): { position: Position | null } {
+    const row = this.s.getStream.get(op.stream) as StreamRow | undefined;
+    const actual: bigint | 'no_stream' = row === undefined || row[2] !== 0n ? 'no_stream' : row[0];
+    const expected = op.expected;
+    const ok =
+      expected === 'any' ||
+      (expected === 'no_stream' && actual === 'no_stream') ||
+      (expected === 'stream_exists' && actual !== 'no_stream') ||
+      (typeof expected === 'bigint' && expected === actual);
+    if (!ok) throw new WrongExpectedVersion(op.stream, expected, actual);
+    if (actual !== 'no_stream') this.s.softDelete.run(op.stream);
+    // A soft delete writes no event to $all here (EventStoreDB writes one to the metadata stream), so there is
+    // no position to report.
+    return { position: null };
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  async streamRevision(stream: string): Promise<bigint | 'no_stream'> {
+    this.assertOpen();
+    return this.actualRevision(stream);
+  }
+
+  async headPosition(): Promise<Position | null> {
+    this.assertOpen();
+    const head = this.head();
+    return head === 0n ? null : toPosition(head);
+  }
+
+  private head(): bigint {
+    const row = this.s.head.get() as [bigint | null];
+    return row[0] ?? 0n;
+  }
+
+  readStream(stream: string, opts: ReadStreamOptions = {}): AsyncIterable<RecordedEvent> {
+    const direction = opts.direction ?? 'forwards';
+    const maxCount = validateMaxCount(opts.maxCount);
+    const from = opts.fromRevision ?? (direction === 'forwards' ? 'start' : 'end');
+    if (from !== 'start' && from !== 'end' && !(typeof from === 'bigint' && from >= 0n)) {
+      throw new TypeError('fromRevision must be a non-negative bigint, "start" or "end"');
+    }
+    return this.pages(() => {
+      // The stream is looked up when iteration starts, as EventStoreDB reports StreamNotFound on the read.
+      const row = this.s.getStream.get(stream) as StreamRow | undefined;
+      if (row === undefined || row[2] !== 0n) throw new StreamNotFound(stream);
+      const low = row[1]; // truncate_before: events of a soft-deleted life of the stream stay hidden
+      let cursor = from === 'start' ? 0n : from === 'end' ? MAX_INT64 : from;
+      return (limit) => {
+        let rows: EventRow[];
+        if (direction === 'forwards') {
+          rows = this.s.streamForwards.all(stream, cursor > low ? cursor : low, MAX_INT64, limit) as EventRow[];
+          const lastRow = rows[rows.length - 1];
+          if (lastRow !== undefined) cursor = lastRow[2] + 1n;
+        } else {
+          if (cursor < low) return [];
+          rows = this.s.streamBackwards.all(stream, low, cursor, limit) as EventRow[];
+          const lastRow = rows[rows.length - 1];
+          if (lastRow !== undefined) cursor = lastRow[2] - 1n;
+        }
+        return rows;
+      };
+    }, maxCount);
+  }
+
+  readAll(opts: ReadAllOptions = {}): AsyncIterable<RecordedEvent> {
+    const direction = opts.direction ?? 'forwards';
+    const maxCount = validateMaxCount(opts.maxCount);
+    const filter = validateFilter(opts.filter);
+    const from = opts.fromPosition ?? (direction === 'forwards' ? 'start' : 'end');
+    if (typeof from === 'object' && (from === null || typeof from.commit !== 'bigint'))
+      throw new TypeError('fromPosition is not a position');
+    if (from !== 'start' && from !== 'end' && typeof from !== 'object')
+      throw new TypeError('fromPosition must be a position, "start" or "end"');
+    return this.pages(() => {
+      const forwards = direction === 'forwards';
+      // Forwards from the end and backwards from the start are empty, as in EventStoreDB.
+      if ((forwards && from === 'end') || (!forwards && from === 'start')) return () => [];
+      let cursor = from === 'start' ? 0n : from === 'end' ? MAX_INT64 : from.commit;
+      const query =
+        filter !== null
+          ? this.filteredQuery(filter, forwards ? '>=' : '<=')
+          : forwards
+            ? (c: bigint, limit: number) => this.s.allForwards.all(c, limit) as EventRow[]
+            : (c: bigint, limit: number) => this.s.allBackwards.all(c, limit) as EventRow[];
+      return (limit) => {
+        const rows = query(cursor, limit);
+        const lastRow = rows[rows.length - 1];
+        if (lastRow !== undefined) cursor = forwards ? lastRow[0] + 1n : lastRow[0] - 1n;
+        return rows;
+      };
+    }, maxCount);
+  }
+
+  /** A query over events matching a prefix filter, run in SQLite rather than in JavaScript: (cursor, limit). */
+  private filteredQuery(
+    filter: { column: 'stream' | 'type'; prefixes: string[] },
+    op: '>=' | '<=' | '>',
+  ): (cursor: bigint, limit: number) => EventRow[] {
+    // Prefixes are bound as parameters, never spliced into SQL; substr and length both count characters.
+    const match = filter.prefixes.map(() => `substr(${filter.column}, 1, length(?)) = ?`).join(' OR ');
+    const order = op === '<=' ? 'DESC' : 'ASC';
+    const sql = `SELECT ${EVENT_COLUMNS} FROM events WHERE position ${op} ? AND (${match}) ORDER BY position ${order} LIMIT ?`;
+    let stmt = this.filterStatements.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql).raw(true);
+      this.filterStatements.set(sql, stmt);
+    }
+    const prepared = stmt;
+    // Each prefix is bound twice: once for its length, once to compare.
+    const doubled = filter.prefixes.flatMap((p) => [p, p]);
+    return (cursor, limit) => prepared.all(cursor, ...doubled, limit) as EventRow[];
+  }
+
+  /**
+   * An async iterable reading one page at a time. `start` runs on the first `next()`, so a missing stream
+   * surfaces on iteration; it returns the page reader, which advances its own cursor.
+   */
+  private pages(start: () => (limit: number) => EventRow[], maxCount: number): AsyncIterable<RecordedEvent> {
+    const pageSize = this.opts.readPageSize;
+    return {
+      [Symbol.asyncIterator]: (): AsyncIterator<RecordedEvent> => {
+        let fetch: ((limit: number) => EventRow[]) | null = null;
+        let rows: EventRow[] = [];
+        let index = 0;
+        let remaining = maxCount;
+        let exhausted = false;
+        const done: IteratorReturnResult<undefined> = { done: true, value: undefined };
+        const next = (): IteratorResult<RecordedEvent> => {
+          if (index >= rows.length) {
+            if (exhausted || remaining <= 0) return done;
+            this.assertOpen();
+            if (fetch === null) fetch = start();
+            const limit = remaining < pageSize ? remaining : pageSize;
+            rows = fetch(limit);
+            index = 0;
+            remaining -= rows.length;
+            if (rows.length < limit) exhausted = true;
+            if (rows.length === 0) return done;
+          }
+          return { done: false, value: toRecorded(rows[index++] as EventRow) };
+        };
+        return {
+          next: () => {
+            try {
+              return Promise.resolve(next());
+            } catch (e) {
+              return Promise.reject(e);
+            }
+          },
+          return: () => {
+            exhausted = true;
+            rows = [];
+            return Promise.resolve(done);
+          },
+        };
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- subscriptions
+
+  subscribeToAll(opts: SubscribeToAllOptions): Subscription {
+    this.assertOpen();
+    const filter = validateFilter(opts.filter);
+    let after = positionOf(opts.fromPosition, () => this.head());
+    const pageSize = this.opts.readPageSize;
+    const query = filter === null ? null : this.filteredQuery(filter, '>');
+    const fetch = (): EventRow[] => {
+      const rows =
+        query !== null ? query(after, pageSize) : (this.s.allForwards.all(after + 1n, pageSize) as EventRow[]);
+      const lastRow = rows[rows.length - 1];
+      if (lastRow !== undefined) after = lastRow[0];
+      return rows;
+    };
+    return this.track(new PagedSubscription(fetch, (sub) => this.untrack(sub)));
+  }
+
+  subscribeToStream(stream: string, opts: SubscribeToStreamOptions): Subscription {
+    this.assertOpen();
+    const from = opts.fromRevision;
+    let after: bigint;
+    if (from === 'start') after = -1n;
+    else if (from === 'end') {
+      const row = this.s.getStream.get(stream) as StreamRow | undefined;
+      after = row === undefined ? -1n : row[0];
+    } else if (typeof from === 'bigint' && from >= 0n) after = from;
+    else throw new TypeError('fromRevision must be a non-negative bigint, "start" or "end"');
+    const pageSize = this.opts.readPageSize;
+    const fetch = (): EventRow[] => {
+      const rows = this.s.streamAfter.all(stream, after, stream, pageSize) as EventRow[];
+      const lastRow = rows[rows.length - 1];
+      if (lastRow !== undefined) after = lastRow[2];
+      return rows;
+    };
+    return this.track(new PagedSubscription(fetch, (sub) => this.untrack(sub)));
+  }
+
+  private track(sub: PagedSubscription): PagedSubscription {
+    this.subscriptions.add(sub);
+    if (this.pollTimer === null) {
+      this.lastDataVersion = (this.s.dataVersion.get() as [bigint])[0];
+      // Only other connections' commits change data_version: this notices other processes (and other
+      // connections of this process, which the notifier has already woken) for the price of one pragma.
+      this.pollTimer = setInterval(() => this.poll(), this.opts.pollIntervalMs);
+    }
+    return sub;
+  }
+
+  private untrack(sub: PagedSubscription): void {
+    this.subscriptions.delete(sub);
+    if (this.subscriptions.size === 0 && this.pollTimer !== null) {
+      clearInterval(this.pollTimer);
+      this.pollTimer = null;
+    }
+  }
+
+  private poll(): void {
+    if (this.closed) return;
+    const version = (this.s.dataVersion.get() as [bigint])[0];
+    if (version !== this.lastDataVersion) {
+      this.lastDataVersion = version;
+      this.wakeSubscriptions();
+    }
+  }
+
+  private wakeSubscriptions(): void {
+    for (const sub of this.subscriptions) sub.wake();
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  private assertOpen(): void {
+    if (this.closed) throw new StoreUnavailable('the event store is closed');
+  }
+
+  /** Commits what is queued, ends every subscription and closes the file. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.flushHandle !== null) {
+      clearImmediate(this.flushHandle);
+      this.flush();
+    }
+    this.closed = true;
+    for (const sub of [...this.subscriptions]) sub.end();
+    this.stopListening();
+    if (this.pollTimer !== null) clearInterval(this.pollTimer);
+    this.pollTimer = null;
+    this.db.close();
+  }
+}
+
+/**
+ * A catch-up subscription: pulls one page at a time when its buffer is empty, so a slow consumer holds at most
+ * one page; when a page comes back empty it waits to be woken by an append (this process) or by the poll
+ * (other processes). Single consumer.
+ */
+class PagedSubscription implements Subscription, AsyncIterator<RecordedEvent> {
+  private rows: EventRow[] = [];
+  private index = 0;
+  private ended = false;
+  private woken = false;
+  private waiter: (() => void) | null = null;
+
+  constructor(
+    private readonly fetch: () => EventRow[],
+    private readonly onEnd: (sub: PagedSubscription) => void,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterator<RecordedEvent> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<RecordedEvent>> {
+    for (;;) {
+      if (this.ended) return { done: true, value: undefined };
+      if (this.index < this.rows.length) return { done: false, value: toRecorded(this.rows[this.index++] as EventRow) };
+      // Clear the flag before reading: an append committed after this read wakes us again.
+      this.woken = false;
+      this.rows = this.fetch();
+      this.index = 0;
+      if (this.rows.length > 0) continue;
+      if (!this.woken) await new Promise<void>((resolve) => (this.waiter = resolve));
+    }
+  }
+
+  async return(): Promise<IteratorResult<RecordedEvent>> {
+    await this.unsubscribe();
+    return { done: true, value: undefined };
+  }
+
+  wake(): void {
+    this.woken = true;
+    const waiter = this.waiter;
+    this.waiter = null;
+    waiter?.();
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.rows = [];
+    this.onEnd(this);
+    this.wake();
+  }
+
+  async unsubscribe(): Promise<void> {
+    this.end();
+  }
+}
