@@ -21,7 +21,8 @@ module.exports = {
     })),
     {
       name: 'libs-do-not-import-services',
-      comment: 'libs are shared by every service, so they cannot depend on one (the audit lib may read pure domain/ code).',
+      comment:
+        'libs are shared by every service, so they cannot depend on one (the audit lib may read pure domain/ code).',
       severity: 'error',
       from: { path: '^libs/(?!audit/)' },
       to: { path: '^services/' },

@@ -12,9 +12,28 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { globals: { process: 'readonly', console: 'readonly', Buffer: 'readonly', require: 'readonly', module: 'writable', __dirname: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', setImmediate: 'readonly', setInterval: 'readonly', clearInterval: 'readonly', URL: 'readonly', queueMicrotask: 'readonly' } },
+    languageOptions: {
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        Buffer: 'readonly',
+        require: 'readonly',
+        module: 'writable',
+        __dirname: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+        setImmediate: 'readonly',
+        setInterval: 'readonly',
+        clearInterval: 'readonly',
+        URL: 'readonly',
+        queueMicrotask: 'readonly',
+      },
+    },
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/no-require-imports': 'off',
       'no-constant-condition': ['error', { checkLoops: false }],
@@ -23,12 +42,20 @@ export default tseslint.config(
   // One block per service, so the domain rule and the no-cross-service rule combine instead of overriding each other.
   ...SERVICES.flatMap((svc) => {
     const others = {
-      group: SERVICES.filter((o) => o !== svc).flatMap((o) => [`@cx/${o}`, `@cx/${o}/**`, `**/${o}/src`, `**/${o}/src/**`]),
+      group: SERVICES.filter((o) => o !== svc).flatMap((o) => [
+        `@cx/${o}`,
+        `@cx/${o}/**`,
+        `**/${o}/src`,
+        `**/${o}/src/**`,
+      ]),
       message: 'services talk over events only; never import another service (DESIGN.md).',
     };
     return [
       { files: [`services/${svc}/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: [others] }] } },
-      { files: [`services/${svc}/src/domain/**/*.ts`], rules: { 'no-restricted-imports': ['error', { patterns: [others, domainRule] }] } },
+      {
+        files: [`services/${svc}/src/domain/**/*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns: [others, domainRule] }] },
+      },
     ];
   }),
   { files: ['libs/*/src/domain/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [domainRule] }] } },

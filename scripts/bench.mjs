@@ -13,9 +13,13 @@ if (!name || !names.includes(name)) {
   console.error(`usage: npm run bench -- <name> [args]\nbenchmarks: ${names.join(', ') || '(none)'}`);
   process.exit(name ? 2 : 0);
 }
-const r = spawnSync(process.execPath, ['--expose-gc', '-r', '@swc-node/register', join('bench', name, 'main.ts'), ...args], {
-  cwd: root,
-  stdio: 'inherit',
-  env: { ...process.env, NODE_ENV: 'production' },
-});
+const r = spawnSync(
+  process.execPath,
+  ['--expose-gc', '-r', '@swc-node/register', join('bench', name, 'main.ts'), ...args],
+  {
+    cwd: root,
+    stdio: 'inherit',
+    env: { ...process.env, NODE_ENV: 'production' },
+  },
+);
 process.exit(r.status ?? 1);

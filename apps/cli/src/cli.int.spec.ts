@@ -9,7 +9,6 @@ import { tempDir } from '@cx/testing';
 
 const repoRoot = join(__dirname, '..', '..', '..');
 
-
 interface Result {
   code: number;
   stdout: string;

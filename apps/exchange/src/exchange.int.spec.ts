@@ -47,9 +47,27 @@ describe('embedded exchange process', () => {
   it.each([
     ['malformed JSON', '{bad', 'application/json', 400, 'HTTP.MALFORMED_BODY'],
     ['an empty JSON body', '', 'application/json', 400, 'HTTP.MALFORMED_BODY'],
-    ['a body over the limit', JSON.stringify({ legalName: 'x'.repeat(4096), kind: 'buyer' }), 'application/json', 413, 'HTTP.BODY_TOO_LARGE'],
-    ['a number where a decimal string belongs', JSON.stringify({ legalName: 'A', kind: 'buyer', creditLine: 1000 }), 'application/json', 400, 'VALIDATION.INVALID'],
-    ['an unknown field', JSON.stringify({ legalName: 'A', kind: 'buyer', isAdmin: true }), 'application/json', 400, 'VALIDATION.INVALID'],
+    [
+      'a body over the limit',
+      JSON.stringify({ legalName: 'x'.repeat(4096), kind: 'buyer' }),
+      'application/json',
+      413,
+      'HTTP.BODY_TOO_LARGE',
+    ],
+    [
+      'a number where a decimal string belongs',
+      JSON.stringify({ legalName: 'A', kind: 'buyer', creditLine: 1000 }),
+      'application/json',
+      400,
+      'VALIDATION.INVALID',
+    ],
+    [
+      'an unknown field',
+      JSON.stringify({ legalName: 'A', kind: 'buyer', isAdmin: true }),
+      'application/json',
+      400,
+      'VALIDATION.INVALID',
+    ],
   ])('refuses %s with a coded error and stores nothing', async (_what, body, contentType, status, code) => {
     const before = await (await get('/health')).json();
     const res = await fetch(`${cx.url}/v1/accounts`, {
@@ -79,7 +97,9 @@ describe('embedded exchange process', () => {
     try {
       expect(again.adminKey).toBeNull();
       expect(again.output()).not.toContain('Admin API key');
-      expect((await fetch(`${again.url}/v1/me`, { headers: { authorization: `Bearer ${cx.adminKey}` } })).status).toBe(200);
+      expect((await fetch(`${again.url}/v1/me`, { headers: { authorization: `Bearer ${cx.adminKey}` } })).status).toBe(
+        200,
+      );
     } finally {
       expect(await again.stop('SIGTERM')).toBe(0);
     }
@@ -91,7 +111,11 @@ describe('simulated clock', () => {
   let cx: ExchangeProcess;
 
   beforeAll(async () => {
-    cx = await startExchange({ CX_STORE: `sqlite:${join(dir.path, 'cx.sqlite')}`, CX_CLOCK: 'simulated', CX_SIM_START: '2026-03-10T00:00:00Z' });
+    cx = await startExchange({
+      CX_STORE: `sqlite:${join(dir.path, 'cx.sqlite')}`,
+      CX_CLOCK: 'simulated',
+      CX_SIM_START: '2026-03-10T00:00:00Z',
+    });
   });
   afterAll(async () => {
     await cx?.stop('SIGKILL');
@@ -128,6 +152,8 @@ describe('configuration', () => {
     [{ CX_STORE: 'postgres://x' }, 'CX_STORE'],
     [{ CX_SIM_START: '2026-01-01T00:00:00Z' }, 'CX_SIM_START'],
   ])('refuses %j at boot with exit code 2', async (env, name) => {
-    await expect(startExchange(env, { timeoutMs: 30_000 })).rejects.toThrow(new RegExp(`exited with 2[\\s\\S]*${name}`));
+    await expect(startExchange(env, { timeoutMs: 30_000 })).rejects.toThrow(
+      new RegExp(`exited with 2[\\s\\S]*${name}`),
+    );
   });
 });

@@ -17,7 +17,14 @@ export class ExchangeModule {
   static forRoot(deps: { config: CxConfig; store: EventStore; clock: Clock }): DynamicModule {
     return {
       module: ExchangeModule,
-      imports: [CoreModule.forRoot(deps), IdentityModule, PricingGuidanceModule, MatchingModule, MeteringModule, BillingModule],
+      imports: [
+        CoreModule.forRoot(deps),
+        IdentityModule,
+        PricingGuidanceModule,
+        MatchingModule,
+        MeteringModule,
+        BillingModule,
+      ],
       providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
     };
   }

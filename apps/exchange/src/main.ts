@@ -52,7 +52,10 @@ async function main(): Promise<void> {
   process.once('SIGINT', shutdown);
 
   await app.listen(config.port, config.host);
-  logger.info({ url: await app.getUrl(), store: config.store.replace(/\/\/[^@]*@/, '//***@'), clock: config.clock }, 'cx exchange listening');
+  logger.info(
+    { url: await app.getUrl(), store: config.store.replace(/\/\/[^@]*@/, '//***@'), clock: config.clock },
+    'cx exchange listening',
+  );
 }
 
 main().catch((e: unknown) => {

@@ -91,7 +91,11 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
 }
 
 export interface EventStore {
-  appendToStream(stream: string, events: NewEvent | NewEvent[], opts?: { expectedRevision?: ExpectedRevision }): Promise<AppendResult>;
+  appendToStream(
+    stream: string,
+    events: NewEvent | NewEvent[],
+    opts?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult>;
   readStream(stream: string, opts?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(opts?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(opts: SubscribeToAllOptions): Subscription;

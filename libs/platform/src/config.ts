@@ -46,7 +46,8 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (env.CX_SIM_START) {
     if (clock !== 'simulated') throw new ConfigError('CX_SIM_START is only meaningful with CX_CLOCK=simulated');
     simStart = new Date(env.CX_SIM_START);
-    if (Number.isNaN(simStart.getTime())) throw new ConfigError(`CX_SIM_START is not an ISO 8601 instant: "${env.CX_SIM_START}"`);
+    if (Number.isNaN(simStart.getTime()))
+      throw new ConfigError(`CX_SIM_START is not an ISO 8601 instant: "${env.CX_SIM_START}"`);
   }
   const store = env.CX_STORE ?? `sqlite:${resolve(cwd, 'data', 'cx.sqlite')}`;
   if (!/^(sqlite:.+|esdb(\+discover)?:\/\/.+)$/.test(store)) {
@@ -59,7 +60,12 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd = process.c
     clock,
     simStart,
     logLevel: logLevel as CxConfig['logLevel'],
-    bodyLimitBytes: intIn('CX_BODY_LIMIT_BYTES', env.CX_BODY_LIMIT_BYTES ?? String(4 * 1024 * 1024), 1024, 256 * 1024 * 1024),
+    bodyLimitBytes: intIn(
+      'CX_BODY_LIMIT_BYTES',
+      env.CX_BODY_LIMIT_BYTES ?? String(4 * 1024 * 1024),
+      1024,
+      256 * 1024 * 1024,
+    ),
   };
 };
 

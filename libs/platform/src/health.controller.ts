@@ -13,13 +13,18 @@ export class HealthController {
   @Public()
   @Get('health')
   @ApiOkResponse({ description: 'The process and its event store are up.' })
-  async health(@Res({ passthrough: true }) reply: FastifyReply): Promise<{ status: 'ok' | 'degraded'; checks: Record<string, unknown> }> {
+  async health(
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<{ status: 'ok' | 'degraded'; checks: Record<string, unknown> }> {
     try {
       const head = await this.store.headPosition();
       return { status: 'ok', checks: { store: { status: 'ok', head: head ? positionToString(head) : null } } };
     } catch (e) {
       void reply.status(503);
-      return { status: 'degraded', checks: { store: { status: 'down', error: e instanceof Error ? e.message : String(e) } } };
+      return {
+        status: 'degraded',
+        checks: { store: { status: 'down', error: e instanceof Error ? e.message : String(e) } },
+      };
     }
   }
 }

@@ -1,4 +1,12 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, ValidationError } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  ValidationError,
+} from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { DomainError, type ErrorDetail, type ErrorKind } from '@cx/shared-kernel';
 import { EventStoreError, InvalidAppend, WrongExpectedVersion } from '@cx/event-store';
@@ -45,17 +53,37 @@ const HTTP_CODES: Readonly<Record<number, string>> = {
 
 export const toErrorResponse = (exception: unknown): { status: number; body: ErrorBody } => {
   if (exception instanceof DomainError) {
-    return { status: STATUS_BY_KIND[exception.kind], body: { code: exception.code, message: exception.message, details: exception.details } };
+    return {
+      status: STATUS_BY_KIND[exception.kind],
+      body: { code: exception.code, message: exception.message, details: exception.details },
+    };
   }
   if (exception instanceof WrongExpectedVersion) {
     // Two writers raced for the same aggregate; the client may retry the same request.
-    return { status: 409, body: { code: 'STORE.CONCURRENT_WRITE', message: 'another request changed this object at the same time; retry', details: [] } };
+    return {
+      status: 409,
+      body: {
+        code: 'STORE.CONCURRENT_WRITE',
+        message: 'another request changed this object at the same time; retry',
+        details: [],
+      },
+    };
   }
   if (exception instanceof InvalidAppend) {
-    return { status: 400, body: { code: 'STORE.INVALID_EVENT', message: exception.message, details: [{ field: exception.field, code: 'STORE.INVALID_EVENT' }] } };
+    return {
+      status: 400,
+      body: {
+        code: 'STORE.INVALID_EVENT',
+        message: exception.message,
+        details: [{ field: exception.field, code: 'STORE.INVALID_EVENT' }],
+      },
+    };
   }
   if (exception instanceof EventStoreError && exception.retriable) {
-    return { status: 503, body: { code: 'STORE.UNAVAILABLE', message: 'the event store is unavailable; retry', details: [] } };
+    return {
+      status: 503,
+      body: { code: 'STORE.UNAVAILABLE', message: 'the event store is unavailable; retry', details: [] },
+    };
   }
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
@@ -71,7 +99,8 @@ export class ErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
     const { status, body } = toErrorResponse(exception);
-    if (status >= 500) this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    if (status >= 500)
+      this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 }

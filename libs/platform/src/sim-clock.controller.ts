@@ -5,7 +5,10 @@ import { Roles } from '@cx/auth';
 import { CLOCK, type Clock, DomainError, isSimulatedClock } from '@cx/shared-kernel';
 
 export class AdvanceClockDto {
-  @ApiPropertyOptional({ description: 'Move the clock to this instant (ISO 8601). Never backwards.', example: '2026-03-10T08:00:00Z' })
+  @ApiPropertyOptional({
+    description: 'Move the clock to this instant (ISO 8601). Never backwards.',
+    example: '2026-03-10T08:00:00Z',
+  })
   @IsOptional()
   @IsISO8601({ strict: true })
   to?: string;
@@ -34,11 +37,17 @@ export class SimClockController {
   @HttpCode(200)
   @Roles('admin')
   advance(@Body() body: AdvanceClockDto): ClockDto {
-    if (!isSimulatedClock(this.clock)) throw new DomainError('SIM.NOT_SIMULATED', 'the clock is not simulated', 'conflict');
+    if (!isSimulatedClock(this.clock))
+      throw new DomainError('SIM.NOT_SIMULATED', 'the clock is not simulated', 'conflict');
     if ((body.to === undefined) === (body.advanceMs === undefined)) {
-      throw DomainError.invalid('SIM.ONE_OF_TO_OR_ADVANCE', 'give exactly one of "to" or "advanceMs"', body.to === undefined ? 'to' : 'advanceMs');
+      throw DomainError.invalid(
+        'SIM.ONE_OF_TO_OR_ADVANCE',
+        'give exactly one of "to" or "advanceMs"',
+        body.to === undefined ? 'to' : 'advanceMs',
+      );
     }
-    const now = body.to !== undefined ? this.clock.set(new Date(body.to)) : this.clock.advance(body.advanceMs as number);
+    const now =
+      body.to !== undefined ? this.clock.set(new Date(body.to)) : this.clock.advance(body.advanceMs as number);
     return { now: now.toISOString() };
   }
 }

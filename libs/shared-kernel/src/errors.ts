@@ -1,7 +1,8 @@
 // Refused requests carry a stable code (`SERVICE.REASON`) and the fields at fault. The HTTP layer maps the kind
 // to a status once (libs/platform); nothing else decides status codes.
 
-export type ErrorKind = 'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unprocessable' | 'rate_limited';
+export type ErrorKind =
+  'invalid' | 'unauthenticated' | 'forbidden' | 'not_found' | 'conflict' | 'unprocessable' | 'rate_limited';
 
 export interface ErrorDetail {
   field: string;

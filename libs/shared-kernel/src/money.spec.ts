@@ -57,17 +57,24 @@ describe('parseDecimal', () => {
     ['-0', '0'],
     ['12.50', '12.5'],
     ['0.000000000000000000000000000001', '0.000000000000000000000000000001'],
-    ['123456789012345678901234567890.123456789012345678901234567890', '123456789012345678901234567890.12345678901234567890123456789'],
+    [
+      '123456789012345678901234567890.123456789012345678901234567890',
+      '123456789012345678901234567890.12345678901234567890123456789',
+    ],
   ])('accepts %s exactly', (value, expected) => {
     expect(parseDecimal(value, { field: 'q' }).toFixed()).toBe(expected);
   });
 
   it('round-trips any plain decimal string through its canonical form', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }), fc.integer({ min: 0, max: 12 }), (units, scale) => {
-        const s = scale === 0 ? units.toString() : new Dec(units.toString()).div(new Dec(10).pow(scale)).toFixed();
-        expect(parseDecimal(s, { field: 'x' }).toFixed()).toBe(s === '-0' ? '0' : s);
-      }),
+      fc.property(
+        fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }),
+        fc.integer({ min: 0, max: 12 }),
+        (units, scale) => {
+          const s = scale === 0 ? units.toString() : new Dec(units.toString()).div(new Dec(10).pow(scale)).toFixed();
+          expect(parseDecimal(s, { field: 'x' }).toFixed()).toBe(s === '-0' ? '0' : s);
+        },
+      ),
     );
   });
 });
@@ -86,12 +93,15 @@ describe('rounding at named points', () => {
 
   it('never drifts more than half a minor unit per rounded line', () => {
     fc.assert(
-      fc.property(fc.array(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), { minLength: 1, maxLength: 50 }), (raw) => {
-        const lines = raw.map((u) => new Dec(u.toString()).div(10_000));
-        const exact = sum(lines);
-        const rounded = sum(lines.map((l) => roundToMinorUnit(l, 'CNY')));
-        expect(rounded.minus(exact).abs().lte(new Dec('0.005').times(lines.length))).toBe(true);
-      }),
+      fc.property(
+        fc.array(fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), { minLength: 1, maxLength: 50 }),
+        (raw) => {
+          const lines = raw.map((u) => new Dec(u.toString()).div(10_000));
+          const exact = sum(lines);
+          const rounded = sum(lines.map((l) => roundToMinorUnit(l, 'CNY')));
+          expect(rounded.minus(exact).abs().lte(new Dec('0.005').times(lines.length))).toBe(true);
+        },
+      ),
     );
   });
 

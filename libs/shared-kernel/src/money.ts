@@ -38,11 +38,19 @@ export const parseDecimal = (value: unknown, rules: DecimalRules): Decimal => {
     throw DomainError.invalid(`${prefix}.NOT_A_DECIMAL_STRING`, `${rules.field} must be a decimal string`, rules.field);
   }
   if (!DECIMAL_RE.test(value)) {
-    throw DomainError.invalid(`${prefix}.MALFORMED_DECIMAL`, `${rules.field} is not a plain decimal number: "${value.slice(0, 40)}"`, rules.field);
+    throw DomainError.invalid(
+      `${prefix}.MALFORMED_DECIMAL`,
+      `${rules.field} is not a plain decimal number: "${value.slice(0, 40)}"`,
+      rules.field,
+    );
   }
   const d = new Dec(value);
   if (rules.maxDecimals !== undefined && d.decimalPlaces() > rules.maxDecimals) {
-    throw DomainError.invalid(`${prefix}.TOO_MANY_DECIMALS`, `${rules.field} allows at most ${rules.maxDecimals} decimal places`, rules.field);
+    throw DomainError.invalid(
+      `${prefix}.TOO_MANY_DECIMALS`,
+      `${rules.field} allows at most ${rules.maxDecimals} decimal places`,
+      rules.field,
+    );
   }
   if (rules.positive && d.lte(0)) {
     throw DomainError.invalid(`${prefix}.NOT_POSITIVE`, `${rules.field} must be greater than zero`, rules.field);
@@ -69,7 +77,10 @@ export const formatMoney = (amount: Decimal, currency: Currency): string =>
 /** The canonical wire form of a non-money decimal: fixed notation, no exponent, no trailing zeros. */
 export const formatDecimal = (d: Decimal): string => d.toFixed();
 
-export const toMoneyDto = (amount: Decimal, currency: Currency): MoneyDto => ({ amount: formatMoney(amount, currency), currency });
+export const toMoneyDto = (amount: Decimal, currency: Currency): MoneyDto => ({
+  amount: formatMoney(amount, currency),
+  currency,
+});
 
 export const sum = (values: Iterable<Decimal>): Decimal => {
   let total = new Dec(0);

@@ -29,7 +29,11 @@ export const parsePageRequest = (query: { limit?: unknown; cursor?: unknown }): 
   if (query.limit !== undefined && query.limit !== '') {
     const raw = String(query.limit);
     if (!/^\d{1,4}$/.test(raw) || Number(raw) < 1 || Number(raw) > MAX_PAGE_LIMIT) {
-      throw DomainError.invalid('PAGINATION.INVALID_LIMIT', `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`, 'limit');
+      throw DomainError.invalid(
+        'PAGINATION.INVALID_LIMIT',
+        `limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`,
+        'limit',
+      );
     }
     limit = Number(raw);
   }

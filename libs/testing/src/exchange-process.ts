@@ -17,7 +17,10 @@ export interface ExchangeProcess {
  * Starts the embedded exchange (apps/exchange/src/main.ts) as a real OS process on a free port and waits until
  * it listens. The TypeScript runs through @swc-node/register, the same compiler as `npm run build`.
  */
-export const startExchange = async (env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ExchangeProcess> => {
+export const startExchange = async (
+  env: Record<string, string>,
+  opts: { timeoutMs?: number } = {},
+): Promise<ExchangeProcess> => {
   const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, 'apps/exchange/src/main.ts')], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },

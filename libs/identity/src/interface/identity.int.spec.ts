@@ -17,7 +17,6 @@ import { IdentityService } from './identity.service';
 
 const repoRoot = join(__dirname, '..', '..', '..', '..');
 
-
 interface Running {
   app: NestFastifyApplication;
   store: EventStore;
