@@ -22,7 +22,8 @@ const connectionString = process.env.ESDB_CONNECTION_STRING;
 const reason = skipReason(connectionString);
 
 if (reason !== undefined) {
-  console.warn(reason);
+  // Straight to stderr: jest swallows console output of a file whose tests are all skipped.
+  process.stderr.write(`\n${reason}\n\n`);
   describe('EventStore contract: EventStoreDB', () => {
     it.skip(reason, () => undefined);
   });
