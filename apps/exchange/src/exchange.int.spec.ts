@@ -151,6 +151,7 @@ describe('configuration', () => {
     [{ PORT: 'http' }, 'PORT'],
     [{ CX_STORE: 'postgres://x' }, 'CX_STORE'],
     [{ CX_SIM_START: '2026-01-01T00:00:00Z' }, 'CX_SIM_START'],
+    [{ CX_GUIDANCE_MIN_NOTICE_MS: '1000', CX_GUIDANCE_MAX_LAG_MS: '5000' }, 'propagation lag'],
   ])('refuses %j at boot with exit code 2', async (env, name) => {
     await expect(startExchange(env, { timeoutMs: 30_000 })).rejects.toThrow(
       new RegExp(`exited with 2[\\s\\S]*${name}`),

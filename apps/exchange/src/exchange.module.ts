@@ -6,7 +6,7 @@ import { CoreModule } from '@cx/platform';
 import { BillingModule } from '@cx/billing';
 import { MatchingModule } from '@cx/matching';
 import { MeteringModule } from '@cx/metering';
-import { PricingGuidanceModule } from '@cx/pricing-guidance';
+import { type PricingGuidanceConfig, PricingGuidanceModule } from '@cx/pricing-guidance';
 import type { Clock } from '@cx/shared-kernel';
 import type { EventStore } from '@cx/event-store';
 import type { CxConfig } from '@cx/platform';
@@ -14,7 +14,12 @@ import type { CxConfig } from '@cx/platform';
 /** Embedded mode: one process hosts identity and all four services over one store and an in-process bus. */
 @Module({})
 export class ExchangeModule {
-  static forRoot(deps: { config: CxConfig; store: EventStore; clock: Clock }): DynamicModule {
+  static forRoot(deps: {
+    config: CxConfig;
+    store: EventStore;
+    clock: Clock;
+    guidance: PricingGuidanceConfig;
+  }): DynamicModule {
     return {
       module: ExchangeModule,
       imports: [

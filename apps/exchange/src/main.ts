@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { openEventStore } from '@cx/event-store';
 import { IdentityService } from '@cx/identity';
+import { loadPricingGuidanceConfig } from '@cx/pricing-guidance';
 import { ConfigError, configureHttpApp, createLogger, loadConfig, PinoNestLogger } from '@cx/platform';
 import { SimulatedClock, systemClock } from '@cx/shared-kernel';
 import { ExchangeModule } from './exchange.module';
@@ -10,13 +11,14 @@ import { ExchangeModule } from './exchange.module';
 // `npm start`: the whole exchange in one process (embedded mode), data in ./data/cx.sqlite unless CX_STORE says.
 async function main(): Promise<void> {
   const config = loadConfig();
+  const guidance = loadPricingGuidanceConfig();
   const logger = createLogger(config.logLevel, 'cx-exchange');
   const clock = config.clock === 'simulated' ? new SimulatedClock(config.simStart ?? new Date()) : systemClock;
   if (config.clock === 'simulated') logger.warn('CX_CLOCK=simulated: time moves only through POST /v1/sim/clock');
   const store = await openEventStore(config.store);
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    ExchangeModule.forRoot({ config, store, clock }),
+    ExchangeModule.forRoot({ config, store, clock, guidance }),
     new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: false }),
     { logger: new PinoNestLogger(logger), bufferLogs: true },
   );

@@ -1,1 +1,14 @@
+export * from './config';
+export * from './domain/catalog/resource-class.events';
+export * from './domain/catalog/region.events';
+export * from './domain/price-band/price-band.events';
+export { bandAt, versionInForce } from './domain/price-band/band-at';
+export { type ResourceClassState } from './domain/catalog/resource-class.decider';
+export { type RegionState } from './domain/catalog/region.decider';
+export { type BandState } from './domain/price-band/price-band.decider';
+export * from './application/ports';
+export * from './application/guidance.read-model';
+export * from './application/guidance.projection';
+export * from './application/views';
+export * from './interface/pricing-guidance.service';
 export * from './pricing-guidance.module';

@@ -1,0 +1,48 @@
+// Proves the service configuration: defaults, environment parsing, and the rule that the minimum notice is never shorter than the maximum propagation lag.
+import { ConfigError } from '@cx/platform';
+import {
+  DEFAULT_MAX_PROPAGATION_LAG_MS,
+  DEFAULT_MIN_NOTICE_MS,
+  loadPricingGuidanceConfig,
+  pricingGuidanceConfig,
+} from './config';
+
+describe('pricing-guidance configuration', () => {
+  it('defaults to a notice longer than the lag, with the starter catalog', () => {
+    expect(loadPricingGuidanceConfig({})).toEqual({
+      minNoticeMs: DEFAULT_MIN_NOTICE_MS,
+      maxPropagationLagMs: DEFAULT_MAX_PROPAGATION_LAG_MS,
+      starterCatalog: true,
+    });
+    expect(DEFAULT_MIN_NOTICE_MS).toBeGreaterThanOrEqual(DEFAULT_MAX_PROPAGATION_LAG_MS);
+  });
+
+  it('reads the environment', () => {
+    expect(
+      loadPricingGuidanceConfig({
+        CX_GUIDANCE_MIN_NOTICE_MS: '120000',
+        CX_GUIDANCE_MAX_LAG_MS: '120000',
+        CX_GUIDANCE_STARTER_CATALOG: 'false',
+      }),
+    ).toEqual({ minNoticeMs: 120_000, maxPropagationLagMs: 120_000, starterCatalog: false });
+  });
+
+  it('allows 0 for both (tests)', () => {
+    expect(pricingGuidanceConfig({ minNoticeMs: 0, maxPropagationLagMs: 0 })).toMatchObject({ minNoticeMs: 0 });
+  });
+
+  it.each([
+    [{ CX_GUIDANCE_MIN_NOTICE_MS: '1000', CX_GUIDANCE_MAX_LAG_MS: '1001' }, /must not be shorter/],
+    [{ CX_GUIDANCE_MIN_NOTICE_MS: '-1' }, /CX_GUIDANCE_MIN_NOTICE_MS/],
+    [{ CX_GUIDANCE_MAX_LAG_MS: '1.5' }, /CX_GUIDANCE_MAX_LAG_MS/],
+    [{ CX_GUIDANCE_STARTER_CATALOG: 'yes' }, /CX_GUIDANCE_STARTER_CATALOG/],
+  ])('refuses %j at boot', (env, message) => {
+    expect(() => loadPricingGuidanceConfig(env)).toThrow(ConfigError);
+    expect(() => loadPricingGuidanceConfig(env)).toThrow(message);
+  });
+
+  it('validates a configuration built in code the same way', () => {
+    expect(() => pricingGuidanceConfig({ minNoticeMs: 10, maxPropagationLagMs: 20 })).toThrow(ConfigError);
+    expect(() => pricingGuidanceConfig({ minNoticeMs: Number.NaN })).toThrow(ConfigError);
+  });
+});
