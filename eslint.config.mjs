@@ -8,7 +8,17 @@ const SERVICES = ['metering', 'pricing-guidance', 'matching', 'billing'];
 const domainRule = { group: SDKS, message: 'domain/ stays free of frameworks and SDKs (STYLE.md).' };
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'data/**', '.cache/**', 'coverage/**', 'web/dist/**', 'libs/contracts/src/gen/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'data/**',
+      '.cache/**',
+      'coverage/**',
+      'web/dist/**',
+      'libs/contracts/src/gen/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

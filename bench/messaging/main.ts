@@ -1,0 +1,215 @@
+// bench/messaging: our bus and relay against raw kafkajs doing the same work on the same broker in the same run.
+//   bus_publish  KafkaBus.publish of 1 KiB messages in batches   vs  kafkajs producer.send, same batches, acks=-1
+//   bus_consume  KafkaBus.subscribe (commit after each batch)     vs  kafkajs eachBatch with explicit commits
+//   relay        Relay from a SQLite store to Kafka               vs  kafkajs producer.send of the same events
+// Usage: npm run bench -- messaging [--messages N] [--rounds R]   (needs a broker: npm run kafka:start)
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { SqliteEventStore } from '@cx/event-store';
+import { KafkaBus, Relay } from '@cx/messaging';
+import { kafkaBrokers, tempDir } from '@cx/testing';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : fallback;
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
+  return v;
+};
+const N = arg('messages', 100_000);
+const ROUNDS = arg('rounds', 2);
+const BATCH = 500;
+const PARTITIONS = 3;
+const value = Buffer.alloc(1024, 'x');
+const keys = Array.from({ length: 1000 }, (_, i) => `key-${i}`);
+const quiet = { error: () => undefined, warn: () => undefined };
+
+const rate = (count: number, ms: number): number => Math.round((count / ms) * 1000);
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const main = async (): Promise<void> => {
+  const brokers = await kafkaBrokers();
+  const kafka = new Kafka({ clientId: 'bench-raw', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const topic = async (name: string) => {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: name, numPartitions: PARTITIONS }] });
+    return name;
+  };
+  const batches = Array.from({ length: Math.ceil(N / BATCH) }, (_, b) =>
+    Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, i) => ({
+      key: keys[(b * BATCH + i) % keys.length] as string,
+      value,
+    })),
+  );
+
+  const rawProducer = kafka.producer({ allowAutoTopicCreation: false });
+  await rawProducer.connect();
+  const bus = new KafkaBus({ brokers, clientId: 'bench-bus', logger: quiet });
+
+  const results = {
+    bus_publish: [] as number[],
+    raw_publish: [] as number[],
+    bus_consume: [] as number[],
+    raw_consume: [] as number[],
+    relay: [] as number[],
+    raw_relay: [] as number[],
+  };
+
+  for (let round = 1; round <= ROUNDS; round++) {
+    const id = randomUUID().slice(0, 8);
+    // Publish: raw, then ours, onto two fresh topics (which the consume step then reads).
+    const rawTopic = await topic(`bench.raw.${id}`);
+    let t = performance.now();
+    for (const b of batches) await rawProducer.send({ topic: rawTopic, acks: -1, messages: b });
+    results.raw_publish.push(rate(N, performance.now() - t));
+
+    const busTopic = `bench.bus.${id}`;
+    await bus.declareTopics([{ name: busTopic, partitions: PARTITIONS }]);
+    t = performance.now();
+    for (const b of batches) await bus.publish(busTopic, b);
+    results.bus_publish.push(rate(N, performance.now() - t));
+
+    // Consume N from each topic with a fresh group.
+    const rawConsumer = kafka.consumer({ groupId: `bench-raw-${id}`, maxWaitTimeInMs: 100 });
+    await rawConsumer.connect();
+    await rawConsumer.subscribe({ topics: [rawTopic], fromBeginning: true });
+    let rawSeen = 0;
+    t = performance.now();
+    await new Promise<void>((resolve) => {
+      void rawConsumer.run({
+        autoCommit: false,
+        eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary }) => {
+          for (const m of batch.messages) {
+            rawSeen++;
+            resolveOffset(m.offset);
+          }
+          await commitOffsetsIfNecessary();
+          if (rawSeen >= N) resolve();
+        },
+      });
+    });
+    results.raw_consume.push(rate(N, performance.now() - t));
+    await rawConsumer.disconnect();
+
+    let busSeen = 0;
+    t = performance.now();
+    let consumer: { close(): Promise<void> } | undefined;
+    await new Promise<void>((resolve) => {
+      void bus
+        .subscribe({
+          group: `bench-bus-${id}`,
+          topics: [busTopic],
+          batchHandler: async (batch) => {
+            busSeen += batch.messages.length;
+            if (busSeen >= N) resolve();
+          },
+        })
+        .then((c) => (consumer = c));
+    });
+    results.bus_consume.push(rate(N, performance.now() - t));
+    await consumer?.close();
+
+    // Relay: N events in a store, relayed to Kafka; raw: the same events produced directly.
+    const dir = tempDir('cx-bench-relay-');
+    const store = SqliteEventStore.open(join(dir.path, 'relay.sqlite'));
+    const payload = { blob: 'x'.repeat(900) };
+    for (let s = 0; s < N; s += BATCH) {
+      const count = Math.min(BATCH, N - s);
+      await store.appendToStream(
+        `bench-${s / BATCH}`,
+        Array.from({ length: count }, () => ({ type: 'BenchEvent', data: payload })),
+      );
+    }
+    const events: { key: string; value: Buffer }[] = [];
+    for await (const e of store.readAll()) events.push({ key: e.streamId, value: Buffer.from(JSON.stringify(e.data)) });
+    const rawRelayTopic = await topic(`bench.rawrelay.${id}`);
+    t = performance.now();
+    for (let i = 0; i < events.length; i += BATCH) {
+      await rawProducer.send({ topic: rawRelayTopic, acks: -1, messages: events.slice(i, i + BATCH) });
+    }
+    results.raw_relay.push(rate(N, performance.now() - t));
+
+    const relayTopic = `bench.relay.${id}`;
+    await bus.declareTopics([{ name: relayTopic, partitions: PARTITIONS }]);
+    let relayed = 0;
+    let done: () => void = () => undefined;
+    const finished = new Promise<void>((r) => (done = r));
+    const relay = new Relay({
+      name: `bench-${id}`,
+      store,
+      bus,
+      maxBatch: BATCH,
+      routes: [
+        {
+          streamPrefixes: ['bench-'],
+          toMessage: (e) => ({
+            topic: relayTopic,
+            message: { key: e.streamId, value: Buffer.from(JSON.stringify(e.data)) },
+          }),
+        },
+      ],
+      onPublished: ({ events: n }) => {
+        relayed += n;
+        if (relayed >= N) done();
+      },
+    });
+    t = performance.now();
+    await relay.start();
+    await finished;
+    results.relay.push(rate(N, performance.now() - t));
+    await relay.stop();
+    await store.close();
+    dir.remove();
+    await admin
+      .deleteTopics({ topics: [rawTopic, busTopic, `${busTopic}.dlq`, rawRelayTopic, relayTopic, `${relayTopic}.dlq`] })
+      .catch(() => undefined);
+    process.stderr.write(`round ${round}/${ROUNDS} done\n`);
+  }
+  await bus.close();
+  await rawProducer.disconnect();
+  await admin.disconnect();
+
+  const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<
+    keyof typeof results,
+    number
+  >;
+  const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+  const ratios = {
+    bus_publish: ratio(m.bus_publish, m.raw_publish),
+    bus_consume: ratio(m.bus_consume, m.raw_consume),
+    relay: ratio(m.relay, m.raw_relay),
+  };
+  console.log(
+    `\nmessaging bench: ${N.toLocaleString('en')} messages of 1 KiB, ${PARTITIONS} partitions, batches of ${BATCH}, median of ${ROUNDS} rounds\n`,
+  );
+  console.log('measure        ours msg/s    raw kafkajs msg/s   ratio');
+  for (const [name, ours, raw] of [
+    ['bus publish', m.bus_publish, m.raw_publish],
+    ['bus consume', m.bus_consume, m.raw_consume],
+    ['relay', m.relay, m.raw_relay],
+  ] as const) {
+    console.log(
+      `${name.padEnd(14)} ${ours.toLocaleString('en').padStart(10)}    ${raw.toLocaleString('en').padStart(17)}   ${ratio(ours, raw).toFixed(2)}`,
+    );
+  }
+  console.log(
+    JSON.stringify({
+      bench: 'messaging',
+      metrics: {
+        bus_publish_msgs_per_s: m.bus_publish,
+        raw_publish_msgs_per_s: m.raw_publish,
+        bus_consume_msgs_per_s: m.bus_consume,
+        raw_consume_msgs_per_s: m.raw_consume,
+        relay_events_per_s: m.relay,
+        raw_relay_produce_msgs_per_s: m.raw_relay,
+      },
+      ratios,
+    }),
+  );
+};
+
+main().catch((e: unknown) => {
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+  process.exit(2);
+});

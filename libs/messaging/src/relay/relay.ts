@@ -1,0 +1,194 @@
+import {
+  type EventFilter,
+  type EventStore,
+  type Position,
+  type RecordedEvent,
+  type Subscription,
+  positionToString,
+} from '@cx/event-store';
+import type { MessageBus, OutgoingMessage } from '../bus.port';
+import { RelayCheckpoint, checkpointStream } from './relay-checkpoint';
+
+// The relay follows the store and publishes integration events to the bus (DESIGN.md, "How an event travels").
+// Nothing publishes from a command handler: a handler appends, and the relay, following `$all` with a catch-up
+// subscription, publishes what was appended, in store order, keyed by aggregate id. It checkpoints the last
+// published position only after the bus acknowledged the batch, so a crash anywhere re-publishes at most the
+// batch in flight: duplicates are possible, loss is not.
+
+/** One integration message built from one recorded event. */
+export interface RelayMessage {
+  topic: string;
+  message: OutgoingMessage;
+}
+
+/** Says which recorded events a service publishes, and how. */
+export interface RelayRoute {
+  /** Streams this route reads, by name prefix (the subscription's server-side filter). */
+  streamPrefixes: string[];
+  /**
+   * The integration message(s) for an event: null (or none) for an internal event that crosses no boundary,
+   * several when one recorded fact is announced per key (e.g. a heartbeat per resource class).
+   */
+  toMessage(event: RecordedEvent): RelayMessage | readonly RelayMessage[] | null;
+}
+
+export interface RelayOptions {
+  /** Names the checkpoint stream; one running relay per name. */
+  name: string;
+  store: EventStore;
+  bus: MessageBus;
+  routes: RelayRoute[];
+  /** Most events per publish. */
+  maxBatch?: number;
+  /** How long a partly filled batch waits for more events before it is published anyway. */
+  maxDelayMs?: number;
+  /**
+   * The checkpoint is written after an acknowledged batch once this long has passed since the last one (and
+   * always on stop). A crash re-publishes at most what was acknowledged since: more duplicates, never a loss.
+   */
+  checkpointIntervalMs?: number;
+  /**
+   * false: start from the beginning of the store on every start and keep no checkpoint. For the embedded mode's
+   * in-process bus, which forgets everything with the process: its consumers rebuild by hearing it all again
+   * (they are idempotent). true (default): resume after the durable checkpoint.
+   */
+  durable?: boolean;
+  /** Called after every acknowledged batch (metrics, tests). */
+  onPublished?: (info: { events: number; messages: number; position: Position }) => void;
+}
+
+/** Standard headers of every relayed message, so consumers can deduplicate and trace without decoding. */
+export const relayHeaders = (e: RecordedEvent): Record<string, string> => {
+  const h: Record<string, string> = {
+    'cx-event-id': e.id,
+    'cx-event-type': e.type,
+    'cx-stream': e.streamId,
+    'cx-revision': e.revision.toString(),
+    'cx-position': positionToString(e.position),
+  };
+  if (typeof e.metadata.correlationId === 'string') h['cx-correlation-id'] = e.metadata.correlationId;
+  if (typeof e.metadata.causationId === 'string') h['cx-causation-id'] = e.metadata.causationId;
+  return h;
+};
+
+const TIMEOUT = Symbol('timeout');
+
+export class Relay {
+  private readonly checkpoint: RelayCheckpoint;
+  private readonly maxBatch: number;
+  private readonly maxDelayMs: number;
+  private readonly checkpointIntervalMs: number;
+  private lastCheckpointAt = 0;
+  private unsaved: Position | null = null;
+  private subscription: Subscription | null = null;
+  private loop: Promise<void> | null = null;
+  private stopping = false;
+
+  constructor(private readonly opts: RelayOptions) {
+    if (opts.routes.length === 0) throw new TypeError('a relay needs at least one route');
+    this.checkpoint = new RelayCheckpoint(opts.store, checkpointStream(opts.name));
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxDelayMs = opts.maxDelayMs ?? 5;
+    this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 100;
+    if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
+      throw new TypeError('maxBatch must be a positive integer');
+  }
+
+  /** Resumes after the checkpoint and runs until `stop()`. Resolves once the subscription is open. */
+  async start(): Promise<void> {
+    if (this.loop) throw new TypeError('relay already started');
+    const from = this.opts.durable === false ? null : await this.checkpoint.load();
+    const filter: EventFilter = { streamNamePrefixes: this.opts.routes.flatMap((r) => r.streamPrefixes) };
+    this.subscription = this.opts.store.subscribeToAll({ fromPosition: from ?? 'start', filter });
+    this.loop = this.run(this.subscription);
+  }
+
+  /** The loop's outcome: rejects if publishing failed for good (the process should restart the relay). */
+  get done(): Promise<void> {
+    return this.loop ?? Promise.resolve();
+  }
+
+  /** Publishes what it holds, checkpoints, and ends. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.subscription?.unsubscribe();
+    await this.loop?.catch(() => undefined);
+  }
+
+  private async run(subscription: Subscription): Promise<void> {
+    const it = subscription[Symbol.asyncIterator]();
+    let buffer: RecordedEvent[] = [];
+    let pending = it.next();
+    let deadline: Promise<typeof TIMEOUT> | null = null;
+    // One batch may be in flight while the next one is read and encoded; batches are still published one after
+    // another, so store order per key holds.
+    let inFlight: Promise<void> = Promise.resolve();
+    const ship = async (): Promise<void> => {
+      deadline = null;
+      const batch = buffer;
+      buffer = [];
+      const previous = inFlight;
+      inFlight = previous.then(() => this.publish(batch));
+      // A failed publish ends the subscription, so the loop stops waiting for events and reports the failure
+      // (it is rethrown below, where `inFlight` is awaited).
+      inFlight.catch(() => void subscription.unsubscribe());
+      // Only one batch ahead: wait for the previous one before reading further.
+      await previous;
+    };
+    for (;;) {
+      // Wait for the next event; with a partly filled batch, wait at most until its deadline.
+      const next = deadline === null ? await pending : await Promise.race([pending, deadline]);
+      if (next === TIMEOUT) {
+        await ship();
+        continue;
+      }
+      if (next.done) break;
+      buffer.push(next.value);
+      pending = it.next();
+      if (buffer.length >= this.maxBatch) await ship();
+      else if (deadline === null)
+        deadline = new Promise((resolve) => setTimeout(() => resolve(TIMEOUT), this.maxDelayMs));
+    }
+    // The subscription ended (stop, or the store closed): what was read is still published, and checkpointed.
+    if (this.stopping) {
+      if (buffer.length > 0) await ship();
+      await inFlight;
+      await this.saveCheckpoint();
+    } else {
+      await inFlight;
+    }
+  }
+
+  private async publish(batch: RecordedEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    const byTopic = new Map<string, OutgoingMessage[]>();
+    let messages = 0;
+    for (const e of batch) {
+      for (const route of this.opts.routes) {
+        if (!route.streamPrefixes.some((p) => e.streamId.startsWith(p))) continue;
+        const out = route.toMessage(e);
+        if (out === null) continue;
+        for (const m of Array.isArray(out) ? (out as readonly RelayMessage[]) : [out as RelayMessage]) {
+          const list = byTopic.get(m.topic) ?? [];
+          if (list.length === 0) byTopic.set(m.topic, list);
+          list.push({ ...m.message, headers: { ...relayHeaders(e), ...m.message.headers } });
+          messages++;
+        }
+      }
+    }
+    // Topics are independent (order is promised per key, and a key lives in one topic), so they go in parallel.
+    await Promise.all([...byTopic].map(([topic, list]) => this.opts.bus.publish(topic, list)));
+    const last = batch[batch.length - 1] as RecordedEvent;
+    this.unsaved = last.position;
+    if (Date.now() - this.lastCheckpointAt >= this.checkpointIntervalMs) await this.saveCheckpoint();
+    this.opts.onPublished?.({ events: batch.length, messages, position: last.position });
+  }
+
+  private async saveCheckpoint(): Promise<void> {
+    if (this.unsaved === null || this.opts.durable === false) return;
+    const position = this.unsaved;
+    await this.checkpoint.save(position);
+    this.lastCheckpointAt = Date.now();
+    if (this.unsaved === position) this.unsaved = null;
+  }
+}
