@@ -14,3 +14,4 @@ export * from './interface/identity.dto';
 export * from './interface/identity.service';
 export * from './interface/identity.controllers';
 export * from './identity.module';
+export * from './infrastructure/identity-integration';

@@ -4,7 +4,7 @@ import type { Clock } from '@cx/shared-kernel';
 import { keyStatus } from '../domain/api-key/api-key.decider';
 import type { KeyRole } from '../domain/api-key/api-key.events';
 import { parseKey, secretMatches } from './api-key-secret';
-import type { IdentityProjection } from './identity.projection';
+import type { IdentityReadModel } from './identity.read-model';
 
 // The role list lives twice: in identity's domain (which may not import the framework-bearing auth lib) and in
 // auth. This stops the build if the two ever differ.
@@ -12,10 +12,19 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const rolesAgree: Same<KeyRole, Role> = true;
 void rolesAgree;
 
+/**
+ * Where the verifier reads keys: the store-fed IdentityProjection (embedded mode) or the Kafka-fed
+ * IdentityFeed (a service on its own). `failed` is set when it stopped following its source.
+ */
+export interface IdentitySource {
+  readonly model: IdentityReadModel;
+  readonly failed: unknown;
+}
+
 /** Checks bearer keys against the in-memory projection: no store read per request. */
 export class ApiKeyVerifier implements KeyVerifier {
   constructor(
-    private readonly projection: IdentityProjection,
+    private readonly projection: IdentitySource,
     private readonly clock: Clock,
   ) {}
 
