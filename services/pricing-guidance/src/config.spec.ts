@@ -13,6 +13,7 @@ describe('pricing-guidance configuration', () => {
       minNoticeMs: DEFAULT_MIN_NOTICE_MS,
       maxPropagationLagMs: DEFAULT_MAX_PROPAGATION_LAG_MS,
       starterCatalog: true,
+      heartbeatIntervalMs: DEFAULT_MAX_PROPAGATION_LAG_MS / 3,
     });
     expect(DEFAULT_MIN_NOTICE_MS).toBeGreaterThanOrEqual(DEFAULT_MAX_PROPAGATION_LAG_MS);
   });
@@ -23,8 +24,9 @@ describe('pricing-guidance configuration', () => {
         CX_GUIDANCE_MIN_NOTICE_MS: '120000',
         CX_GUIDANCE_MAX_LAG_MS: '120000',
         CX_GUIDANCE_STARTER_CATALOG: 'false',
+        CX_GUIDANCE_HEARTBEAT_MS: '5000',
       }),
-    ).toEqual({ minNoticeMs: 120_000, maxPropagationLagMs: 120_000, starterCatalog: false });
+    ).toEqual({ minNoticeMs: 120_000, maxPropagationLagMs: 120_000, starterCatalog: false, heartbeatIntervalMs: 5000 });
   });
 
   it('allows 0 for both (tests)', () => {
@@ -36,6 +38,8 @@ describe('pricing-guidance configuration', () => {
     [{ CX_GUIDANCE_MIN_NOTICE_MS: '-1' }, /CX_GUIDANCE_MIN_NOTICE_MS/],
     [{ CX_GUIDANCE_MAX_LAG_MS: '1.5' }, /CX_GUIDANCE_MAX_LAG_MS/],
     [{ CX_GUIDANCE_STARTER_CATALOG: 'yes' }, /CX_GUIDANCE_STARTER_CATALOG/],
+    [{ CX_GUIDANCE_HEARTBEAT_MS: '30000' }, /heartbeat interval/],
+    [{ CX_GUIDANCE_HEARTBEAT_MS: 'often' }, /CX_GUIDANCE_HEARTBEAT_MS/],
   ])('refuses %j at boot', (env, message) => {
     expect(() => loadPricingGuidanceConfig(env)).toThrow(ConfigError);
     expect(() => loadPricingGuidanceConfig(env)).toThrow(message);

@@ -19,6 +19,11 @@ export interface PricingGuidanceConfig {
   maxPropagationLagMs: number;
   /** Load the starter catalog on first start (CX_GUIDANCE_STARTER_CATALOG, `true` by default). */
   starterCatalog: boolean;
+  /**
+   * How often "guidance complete up to now" is recorded and published (CX_GUIDANCE_HEARTBEAT_MS; 0: never).
+   * Shorter than the propagation lag, or a quiet regulator would make every market stale.
+   */
+  heartbeatIntervalMs: number;
 }
 
 export const DEFAULT_MIN_NOTICE_MS = 5 * 60_000;
@@ -39,10 +44,16 @@ export const pricingGuidanceConfig = (overrides: Partial<PricingGuidanceConfig> 
     maxPropagationLagMs: DEFAULT_MAX_PROPAGATION_LAG_MS,
     starterCatalog: true,
     ...overrides,
+    // A third of the lag by default, so two heartbeats may go missing before a market turns stale; off when the
+    // lag is 0 (tests that switch staleness off).
+    heartbeatIntervalMs:
+      overrides.heartbeatIntervalMs ??
+      Math.floor((overrides.maxPropagationLagMs ?? DEFAULT_MAX_PROPAGATION_LAG_MS) / 3),
   };
   for (const [name, v] of [
     ['minNoticeMs', config.minNoticeMs],
     ['maxPropagationLagMs', config.maxPropagationLagMs],
+    ['heartbeatIntervalMs', config.heartbeatIntervalMs],
   ] as const) {
     if (!Number.isSafeInteger(v) || v < 0 || v > MAX_DURATION_MS) {
       throw new ConfigError(`${name} must be a whole number of milliseconds from 0 to ${MAX_DURATION_MS}`);
@@ -52,6 +63,15 @@ export const pricingGuidanceConfig = (overrides: Partial<PricingGuidanceConfig> 
   if (config.minNoticeMs < config.maxPropagationLagMs) {
     throw new ConfigError(
       `the minimum notice (${config.minNoticeMs} ms) must not be shorter than the maximum propagation lag (${config.maxPropagationLagMs} ms)`,
+    );
+  }
+  if (
+    config.heartbeatIntervalMs > 0 &&
+    config.maxPropagationLagMs > 0 &&
+    config.heartbeatIntervalMs >= config.maxPropagationLagMs
+  ) {
+    throw new ConfigError(
+      `the heartbeat interval (${config.heartbeatIntervalMs} ms) must be shorter than the maximum propagation lag (${config.maxPropagationLagMs} ms)`,
     );
   }
   return config;
@@ -72,5 +92,8 @@ export const loadPricingGuidanceConfig = (env: NodeJS.ProcessEnv = process.env):
       env.CX_GUIDANCE_MAX_LAG_MS ?? String(DEFAULT_MAX_PROPAGATION_LAG_MS),
     ),
     starterCatalog: starter === 'true',
+    ...(env.CX_GUIDANCE_HEARTBEAT_MS !== undefined
+      ? { heartbeatIntervalMs: durationOf('CX_GUIDANCE_HEARTBEAT_MS', env.CX_GUIDANCE_HEARTBEAT_MS) }
+      : {}),
   });
 };

@@ -12,3 +12,5 @@ export * from './application/guidance.projection';
 export * from './application/views';
 export * from './interface/pricing-guidance.service';
 export * from './pricing-guidance.module';
+export * from './domain/heartbeat/guidance-heartbeat.events';
+export * from './infrastructure/guidance-publication';

@@ -98,6 +98,12 @@ export class GuidanceReadModel {
     return this.historyByClass.get(resourceClass) ?? [];
   }
 
+  /** The latest version recorded for the class (any region), or null. */
+  latestVersionOf(resourceClass: string): string | null {
+    const history = this.history(resourceClass);
+    return history.length === 0 ? null : (history[history.length - 1] as RecordedVersion).versionId;
+  }
+
   /** The band in force for the class (in the region, else nationally) at `at`; null where there is none. */
   bandAt(resourceClass: string, region: string | null, at: Date): RecordedVersion | null {
     const history = this.history(resourceClass);

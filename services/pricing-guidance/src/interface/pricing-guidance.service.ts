@@ -1,4 +1,4 @@
-import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EVENT_STORE, type EventStore, type Position } from '@cx/event-store';
 import { CLOCK, type Clock, DomainError, type Page, paginate, parsePageRequest } from '@cx/shared-kernel';
 import {
@@ -8,7 +8,9 @@ import {
   createResourceClass,
   loadStarterCatalog,
 } from '../application/catalog.handlers';
+import { HeartbeatRecorder } from '../application/guidance-heartbeat.handlers';
 import { GuidanceProjection } from '../application/guidance.projection';
+import { WriteLock } from '../application/write-lock';
 import type { RecordedVersion } from '../application/guidance.read-model';
 import { amendBand, type BandResult, issueBand, withdrawBand } from '../application/price-band.handlers';
 import type { CommandMetadata, GuidanceDeps } from '../application/ports';
@@ -45,6 +47,10 @@ const resourceClassNotFound = (id: string): DomainError =>
 @Injectable()
 export class PricingGuidanceService implements OnModuleInit, OnModuleDestroy {
   private readonly deps: GuidanceDeps;
+  private readonly lock = new WriteLock();
+  private readonly heartbeats: HeartbeatRecorder;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private readonly logger = new Logger('pricing-guidance');
 
   constructor(
     @Inject(EVENT_STORE) store: EventStore,
@@ -53,6 +59,7 @@ export class PricingGuidanceService implements OnModuleInit, OnModuleDestroy {
     private readonly projection: GuidanceProjection,
   ) {
     this.deps = { store, clock, config };
+    this.heartbeats = new HeartbeatRecorder(this.deps, projection.model);
   }
 
   // Nest awaits this before the app listens, so no request is answered from a half-built projection, and the
@@ -60,10 +67,31 @@ export class PricingGuidanceService implements OnModuleInit, OnModuleDestroy {
   async onModuleInit(): Promise<void> {
     await this.projection.ready();
     if (this.deps.config.starterCatalog) await this.seen(await loadStarterCatalog(this.deps));
+    const every = this.deps.config.heartbeatIntervalMs;
+    if (every > 0) {
+      await this.heartbeat();
+      this.heartbeatTimer = setInterval(() => void this.heartbeat(), every);
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
+    if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    await this.lock.run(async () => undefined);
     await this.projection.stop();
+  }
+
+  /** Records "guidance complete up to now", after any band change in flight (see WriteLock). */
+  heartbeat(): Promise<void> {
+    return this.lock.run(async () => {
+      try {
+        await this.heartbeats.record();
+      } catch (e) {
+        // A missed heartbeat is survivable (markets go stale and refuse to match, which is the safe side);
+        // the next one retries.
+        this.logger.warn(`guidance heartbeat not recorded: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    });
   }
 
   ready(): Promise<void> {
@@ -141,15 +169,15 @@ export class PricingGuidanceService implements OnModuleInit, OnModuleDestroy {
   }
 
   async issueBand(body: IssueBandDto, meta: CommandMetadata): Promise<BandVersionViewData> {
-    return this.recorded(await issueBand(this.deps, body, meta));
+    return this.recorded(await this.lock.run(() => issueBand(this.deps, body, meta)));
   }
 
   async amendBand(bandId: string, body: AmendBandDto, meta: CommandMetadata): Promise<BandVersionViewData> {
-    return this.recorded(await amendBand(this.deps, { ...body, bandId }, meta));
+    return this.recorded(await this.lock.run(() => amendBand(this.deps, { ...body, bandId }, meta)));
   }
 
   async withdrawBand(bandId: string, body: WithdrawBandDto, meta: CommandMetadata): Promise<BandVersionViewData> {
-    return this.recorded(await withdrawBand(this.deps, { ...body, bandId }, meta));
+    return this.recorded(await this.lock.run(() => withdrawBand(this.deps, { ...body, bandId }, meta)));
   }
 
   /** The band in force at `query.at` (now by default): the regional band when one is in force, else the national. */
