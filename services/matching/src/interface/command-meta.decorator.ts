@@ -1,0 +1,20 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { principalOf } from '@cx/auth';
+import { isSafeId, newId } from '@cx/shared-kernel';
+import type { CommandMetadata } from '../application/ports';
+
+/**
+ * The metadata a command's events carry: the caller's correlation id when it sent a usable one, and the key that
+ * acted. A request starts a causal chain, so its causation id is its correlation id.
+ */
+export const CommandMeta = createParamDecorator((_data: unknown, ctx: ExecutionContext): CommandMetadata => {
+  const request = ctx.switchToHttp().getRequest<{ headers: Record<string, string | string[] | undefined> }>();
+  const given = request.headers['x-correlation-id'];
+  const correlationId = isSafeId(given) ? given : newId();
+  const principal = principalOf(request);
+  return {
+    correlationId,
+    causationId: correlationId,
+    actor: principal ? { keyId: principal.keyId, role: principal.role } : { service: 'anonymous' },
+  };
+});
