@@ -1,0 +1,50 @@
+import { type Currency, minorUnits } from '@cx/shared-kernel';
+
+// Exact conversion between the wire's decimal strings and the ledger's integer minor units. No floating point
+// and no rounding: an amount finer than the currency's minor unit is refused, never rounded, because a ledger that
+// rounds silently no longer balances against the statements built from it.
+
+/** The largest amount one transfer may carry, in minor units: a signed 64-bit integer, as SQL and Kafka hold it. */
+export const MAX_AMOUNT_MINOR = (1n << 63n) - 1n;
+
+const AMOUNT_RE = /^(0|[1-9]\d{0,29})(?:\.(\d{1,30}))?$/;
+
+export type ParsedAmount = { ok: true; minor: bigint } | { ok: false; reason: 'invalid' | 'too_many_decimals' };
+
+/** Parses a non-negative plain decimal string into minor units, refusing more decimals than the currency has. */
+export const parseAmount = (value: unknown, currency: Currency): ParsedAmount => {
+  if (typeof value !== 'string') return { ok: false, reason: 'invalid' };
+  const m = AMOUNT_RE.exec(value);
+  if (m === null) return { ok: false, reason: 'invalid' };
+  const digits = minorUnits[currency];
+  let fraction = m[2] ?? '';
+  // Trailing zeros carry no value ("1.500" CNY is 1.50), so only significant digits count against the minor unit.
+  if (fraction.length > digits) {
+    const significant = fraction.replace(/0+$/, '');
+    if (significant.length > digits) return { ok: false, reason: 'too_many_decimals' };
+    fraction = significant;
+  }
+  const minor = BigInt((m[1] as string) + fraction.padEnd(digits, '0'));
+  if (minor > MAX_AMOUNT_MINOR) return { ok: false, reason: 'invalid' };
+  return { ok: true, minor };
+};
+
+/** The canonical wire form of minor units: fixed notation with exactly the currency's minor digits. */
+export const formatAmount = (minor: bigint, currency: Currency): string => {
+  const digits = minorUnits[currency];
+  const negative = minor < 0n;
+  const s = (negative ? -minor : minor).toString();
+  if (digits === 0) return negative ? `-${s}` : s;
+  const padded = s.padStart(digits + 1, '0');
+  const out = `${padded.slice(0, -digits)}.${padded.slice(-digits)}`;
+  return negative ? `-${out}` : out;
+};
+
+/** Reads an amount the ledger itself wrote (canonical form); anything else is a corrupt event. */
+export const canonicalToMinor = (amount: string, currency: Currency): bigint => {
+  const digits = minorUnits[currency];
+  if (digits === 0) return BigInt(amount);
+  const dot = amount.length - digits - 1;
+  if (amount.charCodeAt(dot) !== 46) throw new TypeError(`not a canonical ${currency} amount: ${amount}`);
+  return BigInt(amount.slice(0, dot) + amount.slice(dot + 1));
+};
