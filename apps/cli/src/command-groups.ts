@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { CliContext } from './cli-context';
 import { registerAccountsCommands } from './commands/accounts.command';
+import { registerAuditCommands } from './commands/audit.command';
 import { registerKeysCommands } from './commands/keys.command';
 
 /**
@@ -9,4 +10,8 @@ import { registerKeysCommands } from './commands/keys.command';
  */
 export type CommandGroup = (program: Command, ctx: CliContext) => void;
 
-export const commandGroups: readonly CommandGroup[] = [registerKeysCommands, registerAccountsCommands];
+export const commandGroups: readonly CommandGroup[] = [
+  registerKeysCommands,
+  registerAccountsCommands,
+  registerAuditCommands,
+];

@@ -1,8 +1,13 @@
 // Proves `npm start`'s process end to end: it boots on a fresh store, prints the first admin key once, serves
 // /health, /docs and /openapi.json, maps bad requests to coded 4xx bodies, registers the simulated clock only
 // when asked, refuses bad configuration, and shuts down cleanly on SIGTERM keeping what it stored.
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startExchange, tempDir, type ExchangeProcess } from '@cx/testing';
+import { promisify } from 'node:util';
+import { startExchange, tempDir, waitFor, type ExchangeProcess } from '@cx/testing';
+
+const ROOT = join(__dirname, '..', '..', '..');
 
 describe('embedded exchange process', () => {
   const dir = tempDir();
@@ -10,7 +15,7 @@ describe('embedded exchange process', () => {
   let cx: ExchangeProcess;
 
   beforeAll(async () => {
-    cx = await startExchange({ CX_STORE: store, CX_BODY_LIMIT_BYTES: '2048' });
+    cx = await startExchange({ CX_STORE: store, CX_BODY_LIMIT_BYTES: '2048', CX_AUDIT_CHECKPOINT_MS: '100' });
   });
   afterAll(async () => {
     await cx?.stop('SIGKILL');
@@ -89,6 +94,38 @@ describe('embedded exchange process', () => {
   it('sends security headers', async () => {
     const res = await get('/health');
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  });
+
+  it('publishes the audit public key, and its store verifies clean against it (hash chains, signed checkpoints)', async () => {
+    const res = await get('/v1/audit/public-key');
+    expect(res.status).toBe(200);
+    const key = (await res.json()) as { keyId: string; publicKeyPem: string; algorithm: string };
+    expect(key).toMatchObject({ algorithm: 'Ed25519', keyId: expect.stringMatching(/^[0-9a-f]{16}$/) });
+    const pem = join(dir.path, 'audit-public.pem');
+    writeFileSync(pem, key.publicKeyPem);
+    // Writes of several modules (identity, catalog, heartbeats), then a checkpoint covering them.
+    await fetch(`${cx.url}/v1/accounts`, {
+      method: 'POST',
+      body: JSON.stringify({ accountId: 'audit-acct', legalName: 'Audit Test', kind: 'buyer' }),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${cx.adminKey}` },
+    });
+    const verify = async () => {
+      try {
+        const { stdout } = await promisify(execFile)(
+          process.execPath,
+          [join(ROOT, 'bin/cx.js'), 'audit', 'verify', '--store', store, '--public-key', pem, '--json'],
+          { cwd: ROOT, env: { ...process.env, CX_CLI_FROM_SOURCE: '1' } },
+        );
+        return JSON.parse(stdout) as { clean: boolean; eventsChecked: number; checkpointsSignedByTrustedKey: number };
+      } catch (e) {
+        throw new Error(`cx audit verify failed: ${(e as { stdout?: string }).stdout ?? String(e)}`);
+      }
+    };
+    const report = await waitFor(async () => {
+      const r = await verify();
+      return r.checkpointsSignedByTrustedKey > 0 ? r : undefined;
+    });
+    expect(report.clean).toBe(true);
   });
 
   it('stops on SIGTERM with exit code 0, and a restart on the same store prints no new key', async () => {

@@ -1,17 +1,23 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { type AuditCheckpointer, AuditModule, type SigningKey } from '@cx/audit';
 import { AuthGuard } from '@cx/auth';
 import { IdentityModule } from '@cx/identity';
 import { CoreModule } from '@cx/platform';
 import { BillingModule } from '@cx/billing';
-import { MatchingModule } from '@cx/matching';
+import { type MatchingConfig, MatchingModule } from '@cx/matching';
 import { MeteringModule } from '@cx/metering';
 import { type PricingGuidanceConfig, PricingGuidanceModule } from '@cx/pricing-guidance';
 import type { Clock } from '@cx/shared-kernel';
 import type { EventStore } from '@cx/event-store';
 import type { CxConfig } from '@cx/platform';
+import { type MessageBus, MessagingModule } from '@cx/messaging';
+import { EMBEDDED_ROUTES, EmbeddedRelay, integrationRoutes } from './embedded-messaging';
 
-/** Embedded mode: one process hosts identity and all four services over one store and an in-process bus. */
+/**
+ * Embedded mode: one process hosts identity and all four services over one store and an in-process bus, with a
+ * relay publishing the store's integration events to it.
+ */
 @Module({})
 export class ExchangeModule {
   static forRoot(deps: {
@@ -19,18 +25,27 @@ export class ExchangeModule {
     store: EventStore;
     clock: Clock;
     guidance: PricingGuidanceConfig;
+    matching: MatchingConfig;
+    bus: MessageBus;
+    audit: { key: SigningKey; checkpointer: AuditCheckpointer };
   }): DynamicModule {
     return {
       module: ExchangeModule,
       imports: [
         CoreModule.forRoot(deps),
+        MessagingModule.forBus(deps.bus),
+        AuditModule.forRoot(deps.audit),
         IdentityModule,
-        PricingGuidanceModule,
-        MatchingModule,
+        PricingGuidanceModule.forRoot(deps.guidance),
+        MatchingModule.forRoot(deps.matching),
         MeteringModule,
         BillingModule,
       ],
-      providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
+      providers: [
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: EMBEDDED_ROUTES, useValue: integrationRoutes(deps.matching) },
+        EmbeddedRelay,
+      ],
     };
   }
 }

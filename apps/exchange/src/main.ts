@@ -1,24 +1,38 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { AuditCheckpointer, ChainedEventStore, loadOrCreateSigningKey } from '@cx/audit';
 import { openEventStore } from '@cx/event-store';
 import { IdentityService } from '@cx/identity';
+import { loadMatchingConfig } from '@cx/matching';
 import { loadPricingGuidanceConfig } from '@cx/pricing-guidance';
 import { ConfigError, configureHttpApp, createLogger, loadConfig, PinoNestLogger } from '@cx/platform';
 import { SimulatedClock, systemClock } from '@cx/shared-kernel';
+import { createEmbeddedBus } from './embedded-messaging';
 import { ExchangeModule } from './exchange.module';
 
 // `npm start`: the whole exchange in one process (embedded mode), data in ./data/cx.sqlite unless CX_STORE says.
 async function main(): Promise<void> {
   const config = loadConfig();
   const guidance = loadPricingGuidanceConfig();
+  const matching = loadMatchingConfig();
   const logger = createLogger(config.logLevel, 'cx-exchange');
   const clock = config.clock === 'simulated' ? new SimulatedClock(config.simStart ?? new Date()) : systemClock;
   if (config.clock === 'simulated') logger.warn('CX_CLOCK=simulated: time moves only through POST /v1/sim/clock');
-  const store = await openEventStore(config.store);
+  // Every append of every module goes through the hash-chain decorator: no writer can forget it.
+  const store = new ChainedEventStore(await openEventStore(config.store));
+  const auditKey = loadOrCreateSigningKey(config.auditKeyPath);
+  const checkpointer = new AuditCheckpointer({
+    store,
+    node: config.node,
+    key: auditKey,
+    intervalMs: config.auditCheckpointMs,
+    onError: (e) => logger.warn({ err: e }, 'audit checkpoint failed; the next one retries'),
+  });
+  const bus = await createEmbeddedBus();
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    ExchangeModule.forRoot({ config, store, clock, guidance }),
+    ExchangeModule.forRoot({ config, store, clock, guidance, matching, bus, audit: { key: auditKey, checkpointer } }),
     new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: false }),
     { logger: new PinoNestLogger(logger), bufferLogs: true },
   );

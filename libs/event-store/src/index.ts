@@ -5,3 +5,4 @@ export * from './aggregate';
 export * from './open-event-store';
 // The embedded adapter. The contract suite (event-store.contract.ts) is test code and is not exported here.
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.adapter';
+export * from './validate-append';

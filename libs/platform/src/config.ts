@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 
 // One typed configuration object, read from the environment once at boot, validated, and passed in.
 // Tests build their own with `buildConfig({...})`.
@@ -18,6 +18,12 @@ export interface CxConfig {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Largest request body accepted, in bytes (CX_BODY_LIMIT_BYTES). */
   bodyLimitBytes: number;
+  /** This process's name in audit checkpoints (CX_NODE). */
+  node: string;
+  /** The Ed25519 key that signs audit checkpoints, PEM (CX_AUDIT_KEY); created on first start when absent. */
+  auditKeyPath: string;
+  /** How often a signed audit checkpoint is appended (CX_AUDIT_CHECKPOINT_MS; 0: never). */
+  auditCheckpointMs: number;
 }
 
 export class ConfigError extends Error {
@@ -53,7 +59,17 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd = process.c
   if (!/^(sqlite:.+|esdb(\+discover)?:\/\/.+)$/.test(store)) {
     throw new ConfigError(`CX_STORE must be "sqlite:<path>" or "esdb://…", got "${store}"`);
   }
+  const node = env.CX_NODE ?? 'embedded';
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(node))
+    throw new ConfigError(`CX_NODE must be 1-64 of [A-Za-z0-9_.:-], got "${node}"`);
+  // The signing key sits beside an embedded store by default, so one data folder holds everything to back up.
+  const dataDir = store.startsWith('sqlite:')
+    ? dirname(resolve(cwd, store.slice('sqlite:'.length)))
+    : resolve(cwd, 'data');
   return {
+    node,
+    auditKeyPath: resolve(cwd, env.CX_AUDIT_KEY ?? join(dataDir, 'audit-signing-key.pem')),
+    auditCheckpointMs: intIn('CX_AUDIT_CHECKPOINT_MS', env.CX_AUDIT_CHECKPOINT_MS ?? '60000', 0, 24 * 3600 * 1000),
     port: intIn('PORT', env.PORT ?? '3000', 0, 65535),
     host: env.HOST ?? '0.0.0.0',
     store,

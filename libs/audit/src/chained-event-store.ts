@@ -1,0 +1,284 @@
+import { randomUUID } from 'node:crypto';
+import {
+  type AppendResult,
+  type EventStore,
+  type ExpectedRevision,
+  type NewEvent,
+  type Position,
+  type ReadAllOptions,
+  type ReadStreamOptions,
+  type RecordedEvent,
+  StreamNotFound,
+  type SubscribeToAllOptions,
+  type SubscribeToStreamOptions,
+  type Subscription,
+  WrongExpectedVersion,
+} from '@cx/event-store';
+// validateAppend is the adapters' shared validation; until @cx/event-store exports it, it is imported by path.
+import { validateAppend, validateExpectedRevision, validateStreamName } from '@cx/event-store';
+import { HASH, chainBatch, type UnchainedEvent } from './hash-chain';
+
+// A decorator that puts every event any service appends on its stream's hash chain (hash-chain.ts), so no writer
+// can forget. Reads pass through untouched.
+//
+// Appends always reach the store at an exact expected revision, read together with the hash of the event at that
+// revision, so two writers can never both extend the same head: the store accepts one and refuses the other.
+// - exact revision R (the caller's): the previous hash is the hash of the event at R; a conflict is the caller's
+//   to handle and is passed on as it is. A re-sent batch with the same ids at the same R is still acknowledged by
+//   the store (its idempotency compares ids; the hashes would be the same anyway).
+// - 'any' / 'stream_exists': translated into the revision just read; on WrongExpectedVersion (another process
+//   wrote first) read again and retry, a bounded number of times. Within one process such appends to one stream
+//   are queued behind each other, so retries only happen across processes.
+// - 'no_stream': translated into the exact last revision of a soft-deleted stream (recreation continues its chain)
+//   or passed as 'no_stream' for a stream never written.
+// One consequence: the store's best-effort id cache under 'any' (a batch whose first id is already in the stream
+// is acknowledged) does not apply through this decorator; DESIGN.md forbids relying on it anyway.
+//
+// Soft delete: a deleted stream reads as not found, so the hash of its last event can no longer be read through
+// the port. Before deleting, the decorator records that head in `audit-deleted-<stream>` (itself chained); a later
+// recreation continues the chain from it. The delete then runs at the exact revision recorded.
+
+export const DELETED_HEAD_STREAM_PREFIX = 'audit-deleted-';
+export const STREAM_HEAD_RECORDED = 'AuditStreamHeadRecorded';
+export const deletedHeadStream = (stream: string): string => `${DELETED_HEAD_STREAM_PREFIX}${stream}`;
+
+export interface ChainedEventStoreOptions {
+  /** Attempts of an 'any' / 'stream_exists' append against other processes' concurrent writes. */
+  maxAttempts?: number;
+  /** Stream heads remembered (revision and hash), so a hot stream's appends need no extra read. */
+  headCacheSize?: number;
+}
+
+interface Head {
+  revision: bigint;
+  hash: string | null;
+}
+
+export class ChainedEventStore implements EventStore {
+  private readonly maxAttempts: number;
+  private readonly headCacheSize: number;
+  /** stream → the hash of the event at `revision`. Events never change, so an entry never goes stale. */
+  private readonly heads = new Map<string, Head>();
+  /** Per-stream queue of translated appends and deletes in this process. */
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly inner: EventStore,
+    options: ChainedEventStoreOptions = {},
+  ) {
+    this.maxAttempts = options.maxAttempts ?? 10;
+    this.headCacheSize = options.headCacheSize ?? 10_000;
+    if (!Number.isInteger(this.maxAttempts) || this.maxAttempts < 1) throw new TypeError('maxAttempts must be >= 1');
+  }
+
+  // ---------------------------------------------------------------- writes
+
+  async appendToStream(
+    stream: string,
+    events: NewEvent | NewEvent[],
+    opts?: { expectedRevision?: ExpectedRevision },
+  ): Promise<AppendResult> {
+    // Validated here, before anything is read, so a malformed call fails exactly as it would on the store.
+    validateAppend(stream, events, opts?.expectedRevision);
+    const expected = opts?.expectedRevision ?? 'any';
+    const batch: UnchainedEvent[] = (Array.isArray(events) ? events : [events]).map((e) => ({
+      // Ids are fixed before hashing because the hash covers them; stores hand them back in lower case.
+      id: e.id === undefined ? randomUUID() : e.id.toLowerCase(),
+      type: e.type,
+      data: e.data,
+      metadata: e.metadata ?? {},
+    }));
+    if (typeof expected === 'bigint') return this.appendExact(stream, batch, expected);
+    return this.serialised(stream, () =>
+      expected === 'no_stream' ? this.appendNoStream(stream, batch) : this.appendLatest(stream, batch, expected),
+    );
+  }
+
+  private async appendExact(stream: string, batch: UnchainedEvent[], revision: bigint): Promise<AppendResult> {
+    const prev = await this.hashAt(stream, revision);
+    // Nothing at that revision: the store would refuse too; refusing here keeps a bogus hash from ever racing in.
+    if (prev === undefined) throw new WrongExpectedVersion(stream, revision, await this.inner.streamRevision(stream));
+    return this.write(stream, batch, revision, prev, revision);
+  }
+
+  private async appendNoStream(stream: string, batch: UnchainedEvent[]): Promise<AppendResult> {
+    const actual = await this.inner.streamRevision(stream);
+    if (actual !== 'no_stream') {
+      // The stream exists: the store acknowledges a re-sent first batch or refuses. It writes nothing either way.
+      return this.inner.appendToStream(stream, chainBatch(stream, 0n, null, batch).events, {
+        expectedRevision: 'no_stream',
+      });
+    }
+    const deleted = await this.deletedHead(stream);
+    try {
+      return deleted === null
+        ? await this.write(stream, batch, 'no_stream', null, -1n)
+        : await this.write(stream, batch, deleted.revision, deleted.hash, deleted.revision);
+    } catch (e) {
+      if (e instanceof WrongExpectedVersion)
+        throw new WrongExpectedVersion(stream, 'no_stream', e.actual, { cause: e });
+      throw e;
+    }
+  }
+
+  private async appendLatest(
+    stream: string,
+    batch: UnchainedEvent[],
+    expected: 'any' | 'stream_exists',
+  ): Promise<AppendResult> {
+    for (let attempt = 1; ; attempt++) {
+      const actual = await this.inner.streamRevision(stream);
+      if (actual === 'no_stream' && expected === 'stream_exists') {
+        throw new WrongExpectedVersion(stream, expected, actual);
+      }
+      try {
+        if (actual === 'no_stream') {
+          const deleted = await this.deletedHead(stream);
+          if (deleted === null) return await this.write(stream, batch, 'no_stream', null, -1n);
+          return await this.write(stream, batch, deleted.revision, deleted.hash, deleted.revision);
+        }
+        const prev = await this.hashAt(stream, actual);
+        if (prev !== undefined) return await this.write(stream, batch, actual, prev, actual);
+      } catch (e) {
+        if (!(e instanceof WrongExpectedVersion)) throw e;
+        if (attempt >= this.maxAttempts) throw new WrongExpectedVersion(stream, expected, e.actual, { cause: e });
+      }
+    }
+  }
+
+  /** Chains the batch after `prevHash` (the event at `prevRevision`) and appends it at `expected`. */
+  private async write(
+    stream: string,
+    batch: UnchainedEvent[],
+    expected: bigint | 'no_stream',
+    prevHash: string | null,
+    prevRevision: bigint,
+  ): Promise<AppendResult> {
+    const { events, lastHash } = chainBatch(stream, prevRevision + 1n, prevHash, batch);
+    const result = await this.inner.appendToStream(stream, events, { expectedRevision: expected });
+    if (result.nextExpectedRevision === prevRevision + BigInt(batch.length)) {
+      this.remember(stream, { revision: result.nextExpectedRevision, hash: lastHash });
+    }
+    return result;
+  }
+
+  async deleteStream(
+    stream: string,
+    opts?: { expectedRevision?: ExpectedRevision },
+  ): Promise<{ position: Position | null }> {
+    validateStreamName(stream);
+    validateExpectedRevision(opts?.expectedRevision);
+    const expected = opts?.expectedRevision ?? 'any';
+    return this.serialised(stream, async () => {
+      for (let attempt = 1; ; attempt++) {
+        const actual = await this.inner.streamRevision(stream);
+        const refused =
+          (expected === 'no_stream' && actual !== 'no_stream') ||
+          (expected === 'stream_exists' && actual === 'no_stream') ||
+          (typeof expected === 'bigint' && expected !== actual);
+        if (refused) throw new WrongExpectedVersion(stream, expected, actual);
+        if (actual === 'no_stream') return this.inner.deleteStream(stream, { expectedRevision: expected });
+        const hash = await this.hashAt(stream, actual);
+        if (hash === undefined) continue;
+        // The head is recorded before the delete: a recorded head that outlives a failed delete is harmless,
+        // because only the last one is read and a later delete records a newer one.
+        await this.appendToStream(
+          deletedHeadStream(stream),
+          { type: STREAM_HEAD_RECORDED, data: { stream, revision: actual.toString(), hash } },
+          { expectedRevision: 'any' },
+        );
+        try {
+          return await this.inner.deleteStream(stream, { expectedRevision: actual });
+        } catch (e) {
+          if (!(e instanceof WrongExpectedVersion) || typeof expected === 'bigint') throw e;
+          if (attempt >= this.maxAttempts) throw new WrongExpectedVersion(stream, expected, e.actual, { cause: e });
+        }
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- heads
+
+  /**
+   * The hash of the event at `revision` in `stream`, null for an event written without one, undefined when there
+   * is no such event (also when it is hidden by a soft delete and was not the head the delete recorded).
+   */
+  private async hashAt(stream: string, revision: bigint): Promise<string | null | undefined> {
+    const cached = this.heads.get(stream);
+    if (cached !== undefined && cached.revision === revision) return cached.hash;
+    try {
+      for await (const e of this.inner.readStream(stream, { fromRevision: revision, maxCount: 1 })) {
+        if (e.revision !== revision) break;
+        const hash = typeof e.metadata[HASH] === 'string' ? (e.metadata[HASH] as string) : null;
+        this.remember(stream, { revision, hash });
+        return hash;
+      }
+    } catch (e) {
+      if (!(e instanceof StreamNotFound)) throw e;
+    }
+    const deleted = await this.deletedHead(stream);
+    return deleted !== null && deleted.revision === revision ? deleted.hash : undefined;
+  }
+
+  /** The head a soft delete recorded last, or null when the stream was never deleted through this decorator. */
+  private async deletedHead(stream: string): Promise<Head | null> {
+    try {
+      for await (const e of this.inner.readStream(deletedHeadStream(stream), { direction: 'backwards', maxCount: 1 })) {
+        const d = e.data as { revision: string; hash: string | null };
+        return { revision: BigInt(d.revision), hash: d.hash };
+      }
+    } catch (e) {
+      if (!(e instanceof StreamNotFound)) throw e;
+    }
+    return null;
+  }
+
+  private remember(stream: string, head: Head): void {
+    // Map iteration order is insertion order, so deleting and re-inserting keeps the most recent last (LRU).
+    this.heads.delete(stream);
+    this.heads.set(stream, head);
+    if (this.heads.size > this.headCacheSize) {
+      const oldest = this.heads.keys().next().value as string;
+      this.heads.delete(oldest);
+    }
+  }
+
+  /** Runs `op` after every earlier queued op on the same stream in this process has settled. */
+  private serialised<T>(stream: string, op: () => Promise<T>): Promise<T> {
+    const before = this.queues.get(stream) ?? Promise.resolve();
+    const run = before.then(op, op);
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(stream, settled);
+    void settled.then(() => {
+      if (this.queues.get(stream) === settled) this.queues.delete(stream);
+    });
+    return run;
+  }
+
+  // ---------------------------------------------------------------- reads pass through
+
+  readStream(stream: string, opts?: ReadStreamOptions): AsyncIterable<RecordedEvent> {
+    return this.inner.readStream(stream, opts);
+  }
+  readAll(opts?: ReadAllOptions): AsyncIterable<RecordedEvent> {
+    return this.inner.readAll(opts);
+  }
+  subscribeToAll(opts: SubscribeToAllOptions): Subscription {
+    return this.inner.subscribeToAll(opts);
+  }
+  subscribeToStream(stream: string, opts: SubscribeToStreamOptions): Subscription {
+    return this.inner.subscribeToStream(stream, opts);
+  }
+  streamRevision(stream: string): Promise<bigint | 'no_stream'> {
+    return this.inner.streamRevision(stream);
+  }
+  headPosition(): Promise<Position | null> {
+    return this.inner.headPosition();
+  }
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+}

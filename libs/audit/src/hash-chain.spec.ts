@@ -1,0 +1,60 @@
+// Proves the event hash is canonical (key order and unicode do not matter beyond content), the fast canonical
+// JSON equals the canonicalize library on random JSON, and chaining links each event to the one before.
+import fc from 'fast-check';
+import { HASH, PREV_HASH, canonicalJson, chainBatch, eventHash, fastCanonicalJson, hashedText } from './hash-chain';
+
+const base = { stream: 'ledger-1', revision: 3n, id: 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6', type: 'TransferPosted' };
+
+describe('hash chain', () => {
+  it('the hash does not depend on key order and ignores the stored hash', () => {
+    const a = eventHash({
+      ...base,
+      data: { a: 1, b: { y: [1, 'é'], x: null } },
+      metadata: { c: 1, [PREV_HASH]: null },
+    });
+    const b = eventHash({
+      ...base,
+      data: { b: { x: null, y: [1, 'é'] }, a: 1 },
+      metadata: { [HASH]: 'f'.repeat(64), [PREV_HASH]: null, c: 1 },
+    });
+    expect(a).toBe(b);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('any change of content, stream, revision or id changes the hash; unicode is hashed as written', () => {
+    const e = { ...base, data: { note: '計算資源 🚀', price: '1.25' }, metadata: {} };
+    const h = eventHash(e);
+    expect(eventHash({ ...e, data: { note: '計算資源 🚀', price: '1.26' } })).not.toBe(h);
+    expect(eventHash({ ...e, data: { note: '計算資源 🚁', price: '1.25' } })).not.toBe(h);
+    expect(eventHash({ ...e, stream: 'ledger-2' })).not.toBe(h);
+    expect(eventHash({ ...e, revision: 4n })).not.toBe(h);
+    expect(eventHash({ ...e, id: 'f81d4fae-7dec-11d0-a765-00a0c91e6bf7' })).not.toBe(h);
+    // Precomposed and decomposed é are different texts: RFC 8785 does not normalise, and neither do we.
+    expect(eventHash({ ...e, data: { note: '\u00e9' } })).not.toBe(eventHash({ ...e, data: { note: 'e\u0301' } }));
+  });
+
+  it('the fast canonical JSON equals the canonicalize library on random JSON (property)', () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (v) => {
+        expect(fastCanonicalJson(v)).toBe(canonicalJson(v));
+      }),
+      { numRuns: 2000 },
+    );
+    expect(fastCanonicalJson({ b: 1, a: [1e21, -0, 0.1, '\u2028\ud800'], '10': 1, '9': 2 })).toBe(
+      canonicalJson({ b: 1, a: [1e21, -0, 0.1, '\u2028\ud800'], '10': 1, '9': 2 }),
+    );
+  });
+
+  it('a batch is linked: each prevHash is the hash before it, and the hashed text is canonical JSON', () => {
+    const { events, lastHash } = chainBatch('s-1', 0n, null, [
+      { id: 'a0000000-0000-4000-8000-000000000000', type: 'A', data: { z: 1, a: 2 }, metadata: { k: 'v' } },
+      { id: 'b0000000-0000-4000-8000-000000000000', type: 'B', data: {}, metadata: {} },
+    ]);
+    expect(events[0]?.metadata[PREV_HASH]).toBeNull();
+    expect(events[1]?.metadata[PREV_HASH]).toBe(events[0]?.metadata[HASH]);
+    expect(lastHash).toBe(events[1]?.metadata[HASH]);
+    const text = hashedText({ stream: 's-1', revision: 0n, ...(events[0] as Required<(typeof events)[0]>) });
+    expect(text.startsWith('{"data":{"a":2,"z":1},"id":"a0000000')).toBe(true);
+    expect(text).not.toContain(HASH);
+  });
+});

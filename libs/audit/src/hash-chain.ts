@@ -1,0 +1,187 @@
+import canonicalize from 'canonicalize';
+import * as crypto from 'node:crypto';
+import { createHash } from 'node:crypto';
+import type { EventMetadata } from '@cx/event-store';
+
+// The hash chain every event carries (issue 8, "Tamper evidence"). Pure functions: no I/O.
+//
+// Two fields are added to each event's metadata by ChainedEventStore:
+//   `cx.prevHash`: the `cx.hash` of the previous event in the same stream, or null for a stream's first event.
+//                  A soft-deleted stream that is written again continues its chain: the first event of the new
+//                  life points at the last event of the old one, so deleted events stay in the chain.
+//   `cx.hash`:     sha256 (lower-case hex) of the RFC 8785 canonical JSON of
+//                  { stream, revision (decimal string), id, type, data, metadata without `cx.hash` }.
+// The issue asks for type, data and metadata; stream, revision and id are covered too, so that moving an event to
+// another stream, renumbering it or changing its id is found by recomputation alone. `cx.prevHash` is inside the
+// hashed metadata, which is what links each event to its predecessor. The store's `created` clock and the global
+// position are not covered: the store assigns them after hashing (checkpoints pin positions instead).
+
+export const PREV_HASH = 'cx.prevHash';
+export const HASH = 'cx.hash';
+
+export interface HashInput {
+  stream: string;
+  revision: bigint;
+  /** Lower-case UUID, as stores hand ids back. */
+  id: string;
+  type: string;
+  data: unknown;
+  /** The event's metadata; a `cx.hash` field in it is ignored, `cx.prevHash` is covered. */
+  metadata: EventMetadata;
+}
+
+/** RFC 8785 canonical JSON through the `canonicalize` library: the reference. */
+export const canonicalJson = (value: unknown): string => {
+  const text = canonicalize(value);
+  if (text === undefined) throw new TypeError('value has no JSON representation');
+  return text;
+};
+
+/**
+ * The same RFC 8785 output as `canonicalJson` for JSON values (what a store hands back: plain objects, arrays,
+ * strings, finite numbers, booleans, null), about five times faster: verify hashes every event, and the library's
+ * reduce-and-template recursion was most of verify's time. Strings and numbers go through JSON.stringify exactly
+ * as in the library (ES number serialisation is what RFC 8785 specifies); keys are sorted by UTF-16 code units.
+ * hash-chain.spec.ts proves it equal to the library on random JSON (fast-check).
+ */
+export const fastCanonicalJson = (value: unknown): string =>
+  // When every object's keys are already in order, JSON.stringify (native) writes exactly the canonical text.
+  alreadyCanonical(value) ? (JSON.stringify(value) as string) : slowCanonicalJson(value);
+
+const alreadyCanonical = (value: unknown): boolean => {
+  if (value === null) return true;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (!alreadyCanonical(value[i])) return false;
+    return true;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return false;
+  const obj = value as Record<string, unknown>;
+  let previous: string | null = null;
+  for (const k in obj) {
+    if (previous !== null && !(previous < k)) return false;
+    if (!alreadyCanonical(obj[k])) return false;
+    previous = k;
+  }
+  return true;
+};
+
+const slowCanonicalJson = (value: unknown): string => {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`${value} is not allowed in JSON`);
+    const text = JSON.stringify(value);
+    if (text === undefined) throw new TypeError(`${typeof value} has no JSON representation`);
+    return text;
+  }
+  if (Array.isArray(value)) {
+    let out = '[';
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      out += (i === 0 ? '' : ',') + (v === undefined || typeof v === 'symbol' ? 'null' : slowCanonicalJson(v));
+    }
+    return `${out}]`;
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return canonicalJson(value);
+  const obj = value as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const v = obj[k];
+    if (v === undefined || typeof v === 'symbol') continue;
+    out += `${first ? '' : ','}${JSON.stringify(k)}:${slowCanonicalJson(v)}`;
+    first = false;
+  }
+  return `${out}}`;
+};
+
+/** The exact text that is hashed for an event. Exposed for tests and for anyone re-implementing verify. */
+export const hashedText = (e: HashInput): string =>
+  fastCanonicalJson({
+    // Members in canonical order, so the fast path applies whenever data and metadata are in order too.
+    data: e.data,
+    id: e.id,
+    metadata: withoutHash(e.metadata),
+    revision: e.revision.toString(),
+    stream: e.stream,
+    type: e.type,
+  });
+
+const withoutHash = (metadata: EventMetadata): EventMetadata => {
+  const out: EventMetadata = {};
+  for (const k of Object.keys(metadata).sort()) if (k !== HASH) out[k] = metadata[k];
+  return out;
+};
+
+/** A copy of a JSON value with every object's keys in canonical order (what ChainedEventStore writes). */
+export const sortKeysDeep = (value: unknown): unknown => {
+  if (value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  const obj = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj).sort()) out[k] = sortKeysDeep(obj[k]);
+  return out;
+};
+
+// crypto.hash (Node >= 20.12) skips the Hash object, which costs more than hashing a few hundred bytes.
+const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'hex') => string }).hash;
+export const sha256Hex = (text: string): string =>
+  oneShot !== undefined ? oneShot('sha256', text, 'hex') : createHash('sha256').update(text, 'utf8').digest('hex');
+
+export const eventHash = (e: HashInput): string => sha256Hex(hashedText(e));
+
+/** The chain fields of a recorded event's metadata, or null where they are missing or malformed. */
+export const chainFields = (metadata: EventMetadata): { prevHash: string | null | undefined; hash: string | null } => {
+  const prev = metadata[PREV_HASH];
+  const hash = metadata[HASH];
+  return {
+    prevHash: prev === null || (typeof prev === 'string' && HEX64.test(prev)) ? prev : undefined,
+    hash: typeof hash === 'string' && HEX64.test(hash) ? hash : null,
+  };
+};
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+export interface UnchainedEvent {
+  id: string;
+  type: string;
+  data: unknown;
+  metadata: EventMetadata;
+}
+
+/**
+ * Sets the chain fields on a batch about to be written at `firstRevision`, after `prevHash`. Returns new events
+ * (the caller's objects are not changed) and the hash of the last one.
+ */
+export const chainBatch = (
+  stream: string,
+  firstRevision: bigint,
+  prevHash: string | null,
+  events: readonly UnchainedEvent[],
+): { events: UnchainedEvent[]; lastHash: string | null } => {
+  let prev = prevHash;
+  const out = new Array<UnchainedEvent>(events.length);
+  for (let i = 0; i < events.length; i++) {
+    const e = events[i] as UnchainedEvent;
+    // Written with keys in canonical order, so verify's fast path (native JSON.stringify) applies on read.
+    const metadata = sortKeysDeep({ ...e.metadata, [PREV_HASH]: prev, [HASH]: undefined }) as EventMetadata;
+    delete metadata[HASH];
+    const data = sortKeysDeep(e.data);
+    const hash = eventHash({ stream, revision: firstRevision + BigInt(i), id: e.id, type: e.type, data, metadata });
+    metadata[HASH] = hash;
+    out[i] = { id: e.id, type: e.type, data, metadata };
+    prev = hash;
+  }
+  return { events: out, lastHash: prev };
+};
