@@ -1,7 +1,8 @@
 // Matching-core benchmark: our order book decider (decide + evolve, decimal strings in and out) against the npm
 // package nodejs-order-book fed the same command sequence in the same run. `npm run bench -- matching
 // [--events N] [--rounds R]`. The mix is 70% limit orders near the touch, 20% cancels, 10% aggressive IOC orders.
-// Ends with one JSON line; e2e metrics belong to the service benchmark and are printed as null here.
+// Then end to end with durable events (bench/matching/e2e.ts: the application layer over embedded SQLite,
+// `--e2e-orders N`, 0 to skip). Ends with one JSON line.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrderBook as NobBook, Side as NobSide } from 'nodejs-order-book';
@@ -13,6 +14,7 @@ import {
   initialBook,
 } from '../../services/matching/src/domain/order-book/order-book.decider';
 import type { Book } from '../../services/matching/src/domain/order-book/order-book.state';
+import { runE2e } from './e2e';
 
 const argValue = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -239,15 +241,29 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const coreRate = median(core);
 const nobRate = median(nob);
-console.log(
-  JSON.stringify({
-    bench: 'matching',
-    metrics: {
-      core_orders_per_s: coreRate,
-      nodejs_order_book_orders_per_s: nobRate,
-      e2e_orders_per_s: null,
-      e2e_p99_ms: null,
-    },
-    ratios: { core_vs_nodejs_order_book: Math.round((coreRate / nobRate) * 100) / 100 },
-  }),
-);
+const E2E_ORDERS = process.argv.includes('--e2e-orders')
+  ? Number(process.argv[process.argv.indexOf('--e2e-orders') + 1])
+  : 200_000;
+const main = async (): Promise<void> => {
+  let e2e: { ordersPerS: number; p99Ms: number } | null = null;
+  if (E2E_ORDERS > 0) {
+    e2e = await runE2e({ orders: E2E_ORDERS });
+    console.log(`end to end (durable, embedded SQLite): ${e2e.ordersPerS} orders/s, p99 ${e2e.p99Ms} ms`);
+  }
+  console.log(
+    JSON.stringify({
+      bench: 'matching',
+      metrics: {
+        core_orders_per_s: coreRate,
+        nodejs_order_book_orders_per_s: nobRate,
+        e2e_orders_per_s: e2e?.ordersPerS ?? null,
+        e2e_p99_ms: e2e?.p99Ms ?? null,
+      },
+      ratios: { core_vs_nodejs_order_book: Math.round((coreRate / nobRate) * 100) / 100 },
+    }),
+  );
+};
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exit(1);
+});
