@@ -3,3 +3,4 @@ export * from './key-verifier';
 export * from './decorators';
 export * from './auth.guard';
 export * from './tenancy';
+export * from './command-meta.decorator';

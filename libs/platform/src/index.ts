@@ -3,3 +3,4 @@ export * from './http-app';
 export * from './http-errors';
 export * from './logger';
 export * from './core.module';
+export * from './page-query.dto';

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import { CurrentPrincipal, type Principal, Roles } from '@cx/auth';
 import type { CommandMetadata } from '../application/ports';
-import { CommandMeta } from './command-meta.decorator';
+import { CommandMeta } from '@cx/auth';
 import {
   AccountPage,
   AccountView,
@@ -24,9 +24,9 @@ import {
   IssueKeyDto,
   MeView,
   OpenAccountDto,
-  PageQueryDto,
   RevokeKeyDto,
 } from './identity.dto';
+import { PageQueryDto } from '@cx/platform';
 import { IdentityService } from './identity.service';
 
 @ApiTags('identity')

@@ -18,18 +18,6 @@ import { MAX_ACCOUNTS_PER_KEY } from '../domain/api-key/api-key.decider';
 // Request and response shapes. The DTOs check types and enums (and document them in OpenAPI); the deciders
 // check meaning (a real timezone, a plain decimal, an existing account), because the CLI sends no DTOs.
 
-export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'Page size, 1 to 500.', example: '50' })
-  @IsOptional()
-  @IsString()
-  limit?: string;
-
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
-}
-
 export class OrderLimitsDto {
   @ApiPropertyOptional({
     description: 'Most lots resting at once, a whole number as a decimal string; null removes the limit.',

@@ -7,7 +7,8 @@ import { bootstrapAdminKey, issueApiKey, revokeApiKey } from '../application/api
 import { IdentityProjection } from '../application/identity.projection';
 import type { CommandMetadata, IdentityDeps } from '../application/ports';
 import { type AccountViewData, type ApiKeyViewData, toAccountView, toApiKeyView } from '../application/views';
-import type { AmendAccountDto, IssueKeyDto, OpenAccountDto, PageQueryDto } from './identity.dto';
+import type { AmendAccountDto, IssueKeyDto, OpenAccountDto } from './identity.dto';
+import { PageQueryDto } from '@cx/platform';
 
 const accountNotFound = (accountId: string): DomainError =>
   DomainError.notFound('IDENTITY.ACCOUNT_NOT_FOUND', `account ${accountId} not found`);

@@ -29,17 +29,17 @@ import { CurrentPrincipal, type Principal, Roles, canRead } from '@cx/auth';
 import type { CommandMetadata } from '@cx/event-store';
 import type { MatchingEvent } from '../application/matching.events';
 import { depthOf } from '../application/market.queries';
-import { CommandMeta } from './command-meta.decorator';
+import { CommandMeta } from '@cx/auth';
 import {
   AccountQueryDto,
   AmendOrderDto,
   CancelAllQueryDto,
   DepthQueryDto,
   OrdersQueryDto,
-  PageQueryDto,
   PlaceOrderDto,
   QuoteQueryDto,
 } from './matching.dto';
+import { PageQueryDto } from '@cx/platform';
 import { MatchingService } from './matching.service';
 import { SseHub } from './sse';
 

@@ -1,3 +1,4 @@
+import { PageQueryDto } from '@cx/platform';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MAX_QUANTITY_LOTS } from '../domain/order-book/order-book.units';
@@ -8,18 +9,6 @@ import { MAX_QUANTITY_LOTS } from '../domain/order-book/order-book.units';
 
 const SAFE_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const DECIMAL = /^\d{1,12}(\.\d{1,12})?$/;
-
-export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'Page size, 1 to 500.', example: '50' })
-  @IsOptional()
-  @IsString()
-  limit?: string;
-
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
-}
 
 export class PlaceOrderDto {
   @ApiProperty({ description: 'The account the order is for (one the key acts for).', example: 'acme-01' })

@@ -5,7 +5,8 @@ import { CLOCK, type Clock, DomainError, type Page, paginate, parsePageRequest }
 import { MatchingEngine, orderNotFound } from '../application/matching.engine';
 import type { AllocationRecord, OrderRecord } from '../application/market.read-model';
 import { depthOf, instrumentSummary, quoteOf } from '../application/market.queries';
-import type { AmendOrderDto, OrdersQueryDto, PageQueryDto, PlaceOrderDto } from './matching.dto';
+import type { AmendOrderDto, OrdersQueryDto, PlaceOrderDto } from './matching.dto';
+import { PageQueryDto } from '@cx/platform';
 
 const unknownInstrument = (id: string): DomainError =>
   DomainError.notFound('MATCHING.UNKNOWN_INSTRUMENT', `no instrument ${id}`);

@@ -13,7 +13,7 @@ import {
 } from '@nestjs/swagger';
 import { Roles } from '@cx/auth';
 import type { CommandMetadata } from '../application/ports';
-import { CommandMeta } from './command-meta.decorator';
+import { CommandMeta } from '@cx/auth';
 import {
   AmendBandDto,
   AmendRegionDto,
@@ -25,13 +25,13 @@ import {
   GuidanceAtQueryDto,
   GuidanceAtView,
   IssueBandDto,
-  PageQueryDto,
   RegionPage,
   RegionView,
   ResourceClassPage,
   ResourceClassView,
   WithdrawBandDto,
 } from './pricing-guidance.dto';
+import { PageQueryDto } from '@cx/platform';
 import { PricingGuidanceService } from './pricing-guidance.service';
 
 // Everyone authenticated reads the catalog and the bands; admin writes the catalog; only the regulator issues,

@@ -6,18 +6,6 @@ import { units } from '../domain/catalog/resource-class.events';
 // Request and response shapes. The DTOs check types (and document them in OpenAPI); the deciders check meaning
 // (a positive floor, a real instant, a known class), with PRICING.* codes.
 
-export class PageQueryDto {
-  @ApiPropertyOptional({ description: 'Page size, 1 to 500.', example: '50' })
-  @IsOptional()
-  @IsString()
-  limit?: string;
-
-  @ApiPropertyOptional({ description: 'The nextCursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  cursor?: string;
-}
-
 export class CreateResourceClassDto {
   @ApiProperty({ description: 'Lower-case words joined by hyphens.', example: 'nvidia-b200-sxm-192g' })
   @IsString()

@@ -33,9 +33,9 @@ import type {
   CreateResourceClassDto,
   GuidanceAtQueryDto,
   IssueBandDto,
-  PageQueryDto,
   WithdrawBandDto,
 } from './pricing-guidance.dto';
+import { PageQueryDto } from '@cx/platform';
 
 const resourceClassNotFound = (id: string): DomainError =>
   DomainError.notFound('PRICING.RESOURCE_CLASS_NOT_FOUND', `resource class ${id} not found`);

@@ -1,7 +1,7 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { principalOf } from '@cx/auth';
+import { principalOf } from './decorators';
 import { isSafeId, newId } from '@cx/shared-kernel';
-import type { CommandMetadata } from '../application/ports';
+import type { CommandMetadata } from '@cx/event-store';
 
 /**
  * The metadata a command's events carry: the caller's correlation id when it sent a usable one (so a client can
