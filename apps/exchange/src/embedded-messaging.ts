@@ -3,6 +3,7 @@ import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import { identityRelayRoute, identityTopicSpec } from '@cx/identity';
 import { InProcessBus, MESSAGE_BUS, type MessageBus, Relay, type RelayRoute, type TopicSpec } from '@cx/messaging';
 import { type MatchingConfig, matchingRelayRoutes, matchingTopicSpecs } from '@cx/matching';
+import { meteringRelayRoutes, meteringTopicSpecs } from '@cx/metering';
 import { guidanceRelayRoute, guidanceTopicSpec, marketStatusTopicSpec } from '@cx/pricing-guidance';
 
 // Embedded mode's messaging: an in-process bus with the same semantics as Kafka, fed by a relay that follows the
@@ -14,11 +15,13 @@ export const integrationTopics: TopicSpec[] = [
   guidanceTopicSpec,
   marketStatusTopicSpec,
   ...matchingTopicSpecs,
+  ...meteringTopicSpecs,
 ];
 export const integrationRoutes = (matching: MatchingConfig): RelayRoute[] => [
   identityRelayRoute,
   guidanceRelayRoute,
   ...matchingRelayRoutes(matching),
+  ...meteringRelayRoutes,
 ];
 export const EMBEDDED_ROUTES = 'cx.EmbeddedRelayRoutes';
 

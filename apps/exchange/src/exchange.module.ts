@@ -6,7 +6,7 @@ import { IdentityModule } from '@cx/identity';
 import { CoreModule } from '@cx/platform';
 import { BillingModule } from '@cx/billing';
 import { type MatchingConfig, MatchingModule } from '@cx/matching';
-import { MeteringModule } from '@cx/metering';
+import { type MeteringConfig, MeteringModule } from '@cx/metering';
 import { type PricingGuidanceConfig, PricingGuidanceModule } from '@cx/pricing-guidance';
 import type { Clock } from '@cx/shared-kernel';
 import type { EventStore } from '@cx/event-store';
@@ -26,6 +26,7 @@ export class ExchangeModule {
     clock: Clock;
     guidance: PricingGuidanceConfig;
     matching: MatchingConfig;
+    metering: MeteringConfig;
     bus: MessageBus;
     audit: { key: SigningKey; checkpointer: AuditCheckpointer };
   }): DynamicModule {
@@ -38,7 +39,7 @@ export class ExchangeModule {
         IdentityModule,
         PricingGuidanceModule.forRoot(deps.guidance),
         MatchingModule.forRoot(deps.matching),
-        MeteringModule,
+        MeteringModule.forRoot(deps.metering),
         BillingModule,
       ],
       providers: [

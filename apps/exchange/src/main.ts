@@ -5,6 +5,7 @@ import { AuditCheckpointer, ChainedEventStore, loadOrCreateSigningKey } from '@c
 import { openEventStore } from '@cx/event-store';
 import { IdentityService } from '@cx/identity';
 import { loadMatchingConfig } from '@cx/matching';
+import { loadMeteringConfig } from '@cx/metering';
 import { loadPricingGuidanceConfig } from '@cx/pricing-guidance';
 import { ConfigError, configureHttpApp, createLogger, loadConfig, PinoNestLogger } from '@cx/platform';
 import { SimulatedClock, systemClock } from '@cx/shared-kernel';
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const guidance = loadPricingGuidanceConfig();
   const matching = loadMatchingConfig();
+  const metering = loadMeteringConfig();
   const logger = createLogger(config.logLevel, 'cx-exchange');
   const clock = config.clock === 'simulated' ? new SimulatedClock(config.simStart ?? new Date()) : systemClock;
   if (config.clock === 'simulated') logger.warn('CX_CLOCK=simulated: time moves only through POST /v1/sim/clock');
@@ -32,7 +34,16 @@ async function main(): Promise<void> {
   const bus = await createEmbeddedBus();
 
   const app = await NestFactory.create<NestFastifyApplication>(
-    ExchangeModule.forRoot({ config, store, clock, guidance, matching, bus, audit: { key: auditKey, checkpointer } }),
+    ExchangeModule.forRoot({
+      config,
+      store,
+      clock,
+      guidance,
+      matching,
+      metering,
+      bus,
+      audit: { key: auditKey, checkpointer },
+    }),
     new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: false }),
     { logger: new PinoNestLogger(logger), bufferLogs: true },
   );

@@ -1,8 +1,41 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { EVENT_STORE, type EventStore } from '@cx/event-store';
+import { MeteringProjection } from './application/metering.projection';
+import { loadMeteringConfig, METERING_CONFIG, type MeteringConfig, meteringConfig } from './config';
+import { AllocationsConsumer } from './infrastructure/allocations.consumer';
+import { CloudEventsContentTypes } from './interface/cloudevents-content-types';
+import { MetersController, UsageController } from './interface/metering.controllers';
+import { MeteringService } from './interface/metering.service';
 
 /**
- * The metering service. Hosted together with the other services by the embedded process (apps/exchange) or alone
- * in distributed mode. It registers no route until the route works, so for now it contributes nothing.
+ * The metering service: meters, usage ingestion (exactly once per CloudEvent `(source, id)`) and usage
+ * aggregates. Hosted with the other services by the embedded process (apps/exchange) or alone. The host provides
+ * EVENT_STORE and CLOCK (globally), the AuthGuard, and MESSAGE_BUS (MessagingModule) with the topic
+ * `cx.matching.allocations.v1` declared, on which it hears allocations. It registers the CloudEvents content
+ * types on Fastify itself. Imported as is, it reads its configuration from the environment (CX_METERING_*);
+ * `forRoot(config)` passes one in instead.
  */
-@Module({})
-export class MeteringModule {}
+@Module({
+  controllers: [MetersController, UsageController],
+  providers: [
+    { provide: METERING_CONFIG, useFactory: () => loadMeteringConfig(process.env) },
+    {
+      provide: MeteringProjection,
+      useFactory: (store: EventStore) => new MeteringProjection(store),
+      inject: [EVENT_STORE],
+    },
+    MeteringService,
+    AllocationsConsumer,
+    CloudEventsContentTypes,
+  ],
+  exports: [MeteringService, MeteringProjection, METERING_CONFIG],
+})
+export class MeteringModule {
+  static forRoot(config: Partial<MeteringConfig> = {}): DynamicModule {
+    // Validated here, at boot, exactly as the environment's values are.
+    return {
+      module: MeteringModule,
+      providers: [{ provide: METERING_CONFIG, useValue: meteringConfig(config) }],
+    };
+  }
+}

@@ -1,0 +1,154 @@
+import { NO_STREAM, type Position, type RecordedEvent, WrongExpectedVersion } from '@cx/event-store';
+import type { MeterDefinition } from '../domain/meter/meter.events';
+import { type ReporterRole, type UsageRecordedData, usageFingerprint, usageStream } from '../domain/usage/usage.events';
+import { type Rejection, type ValidUsage, validateUsage } from '../domain/usage/usage.validation';
+import type { AllocationHeardData } from './metering.events';
+import type { CommandMetadata, MeteringDeps } from './ports';
+
+// Ingestion is exactly-once by identity: an accepted event is stored as the first event of the stream named
+// after its `(source, id)`, appended at `no_stream`. The claim and the event are one write, so a failed write
+// claims nothing, and a second post of the same identity meets WrongExpectedVersion and is compared with what
+// is stored. The events of a batch are appended concurrently: the store's group commit puts them in one (or a
+// few) transactions.
+
+export interface Publisher {
+  role: 'admin' | 'integrator';
+  accounts: readonly string[];
+}
+
+export interface UsageViews {
+  meters: ReadonlyMap<string, MeterDefinition>;
+  allocations: ReadonlyMap<string, AllocationHeardData>;
+}
+
+export type UsageResult =
+  | { index: number; source: string | null; id: string | null; status: 'accepted' | 'duplicate' }
+  | ({ index: number; source: string | null; id: string | null; status: 'rejected' } & Rejection);
+
+export interface IngestOutcome {
+  results: UsageResult[];
+  /** The last position written, for read-your-writes; null when nothing was written. */
+  lastPosition: Position | null;
+}
+
+// Another tenant's allocation answers exactly as one that does not exist.
+const subjectNotFound = (subject: string): Rejection => ({
+  code: 'METERING.SUBJECT_NOT_FOUND',
+  field: 'subject',
+  message: `no allocation or account ${subject.slice(0, 64)} you may publish usage for`,
+});
+
+/** Who may publish usage for the subject, and as whose reading it counts. */
+export const authorise = (
+  u: ValidUsage,
+  publisher: Publisher,
+  views: UsageViews,
+): { subjectKind: 'allocation' | 'account'; role: ReporterRole; account: string | null } | Rejection => {
+  const allocation = views.allocations.get(u.subject);
+  if (allocation) {
+    if (publisher.role === 'admin') return { subjectKind: 'allocation', role: 'provider', account: null };
+    // The provider's reading counts for delivery; a key acting for both sides reports as the provider.
+    if (publisher.accounts.includes(allocation.providerAccount)) {
+      return { subjectKind: 'allocation', role: 'provider', account: allocation.providerAccount };
+    }
+    if (publisher.accounts.includes(allocation.buyerAccount)) {
+      return { subjectKind: 'allocation', role: 'buyer', account: allocation.buyerAccount };
+    }
+    return subjectNotFound(u.subject);
+  }
+  // Not an allocation: usage of an offer by an account, which names the offer.
+  if (u.offerId === null) return subjectNotFound(u.subject);
+  if (publisher.role === 'admin' || publisher.accounts.includes(u.subject)) {
+    return { subjectKind: 'account', role: 'account', account: u.subject };
+  }
+  return subjectNotFound(u.subject);
+};
+
+const identityOf = (raw: unknown): { source: string | null; id: string | null } => {
+  const o = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+  return {
+    source: typeof o.source === 'string' ? o.source : null,
+    id: typeof o.id === 'string' ? o.id : null,
+  };
+};
+
+const readFirst = async (deps: MeteringDeps, stream: string): Promise<RecordedEvent> => {
+  for await (const e of deps.store.readStream(stream, { maxCount: 1 })) return e;
+  // WrongExpectedVersion at no_stream means the stream exists; it cannot be empty.
+  throw new Error(`usage stream ${stream} exists but has no event`);
+};
+
+export const ingestUsage = async (
+  deps: MeteringDeps,
+  raws: readonly unknown[],
+  publisher: Publisher,
+  views: UsageViews,
+  meta: CommandMetadata,
+): Promise<IngestOutcome> => {
+  const now = deps.clock.now();
+  let lastPosition: Position | null = null;
+  const results = await Promise.all(
+    raws.map(async (raw, index): Promise<UsageResult> => {
+      const ident = identityOf(raw);
+      const v = validateUsage(raw, {
+        now,
+        meters: views.meters,
+        futureToleranceMs: deps.config.futureToleranceMs,
+        dedupeWindowMs: deps.config.dedupeWindowMs,
+      });
+      if ('rejected' in v) return { index, ...ident, status: 'rejected', ...v.rejected };
+      const u = v.ok;
+      const who = authorise(u, publisher, views);
+      if ('code' in who) return { index, ...ident, status: 'rejected', ...who };
+      const data: UsageRecordedData = {
+        source: u.source,
+        id: u.id,
+        type: u.type,
+        subject: u.subject,
+        subjectKind: who.subjectKind,
+        offerId: u.offerId,
+        meter: u.meter.key,
+        quantity: u.quantity,
+        time: u.time,
+        dimensions: u.dimensions,
+        reporterRole: who.role,
+        reporterAccount: who.account,
+        recordedAt: now.toISOString(),
+      };
+      const stream = usageStream(u.source, u.id);
+      try {
+        const r = await deps.store.appendToStream(
+          stream,
+          [
+            {
+              // A fresh event id on purpose: a repeat must meet WrongExpectedVersion and be compared with what is
+              // stored, not be waved through by the store's id cache as if it were the first.
+              type: 'UsageRecorded',
+              data,
+              metadata: { correlationId: meta.correlationId, causationId: meta.causationId, actor: meta.actor },
+            },
+          ],
+          { expectedRevision: NO_STREAM },
+        );
+        if (lastPosition === null || r.position.commit > lastPosition.commit) lastPosition = r.position;
+        return { index, source: u.source, id: u.id, status: 'accepted' };
+      } catch (e) {
+        if (!(e instanceof WrongExpectedVersion)) throw e;
+        const stored = (await readFirst(deps, stream)).data as UsageRecordedData;
+        if (usageFingerprint(stored) === usageFingerprint(data)) {
+          return { index, source: u.source, id: u.id, status: 'duplicate' };
+        }
+        return {
+          index,
+          source: u.source,
+          id: u.id,
+          status: 'rejected',
+          code: 'METERING.CONFLICT',
+          field: 'id',
+          message: 'another event with this source and id, and different content, was already accepted',
+        };
+      }
+    }),
+  );
+  return { results, lastPosition };
+};

@@ -1,0 +1,53 @@
+import { createHash } from 'node:crypto';
+
+// An accepted usage event is the first (and so far only) event of its own stream, named after its identity
+// `(source, id)`: the stream's existence is the claim that makes ingestion exactly-once.
+
+export type ReporterRole = 'provider' | 'buyer' | 'account';
+
+export interface UsageRecordedData {
+  source: string;
+  id: string;
+  type: string;
+  /** An allocation id, or an account id (then `offerId` is set). */
+  subject: string;
+  subjectKind: 'allocation' | 'account';
+  offerId: string | null;
+  meter: string;
+  /** Decimal string exactly as accepted. */
+  quantity: string;
+  /** The CloudEvent's `time`, normalised to an ISO instant. */
+  time: string;
+  dimensions: Record<string, string>;
+  /** Whose reading this is: for an allocation the provider's counts, the buyer's is evidence. */
+  reporterRole: ReporterRole;
+  reporterAccount: string | null;
+  recordedAt: string;
+}
+
+export type UsageRecorded = { type: 'UsageRecorded'; data: UsageRecordedData };
+
+export const USAGE_STREAM_PREFIX = 'usage-';
+
+/** `usage-<sha256(source NUL id)>`: NUL cannot occur in either part, so no two identities share a stream. */
+export const usageStream = (source: string, id: string): string =>
+  `${USAGE_STREAM_PREFIX}${createHash('sha256').update(`${source}\u0000${id}`, 'utf8').digest('hex')}`;
+
+/**
+ * What "the same event" means for a repeated `(source, id)`: the business content, not its spelling. Times are
+ * compared as instants and dimensions regardless of key order.
+ */
+export const usageFingerprint = (
+  d: Pick<UsageRecordedData, 'type' | 'subject' | 'offerId' | 'meter' | 'quantity' | 'time' | 'dimensions'>,
+): string =>
+  JSON.stringify([
+    d.type,
+    d.subject,
+    d.offerId,
+    d.meter,
+    d.quantity,
+    d.time,
+    Object.keys(d.dimensions)
+      .sort()
+      .map((k) => [k, d.dimensions[k]]),
+  ]);
