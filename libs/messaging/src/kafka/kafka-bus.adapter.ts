@@ -5,8 +5,11 @@
 // that are idempotent (DESIGN.md). Durability comes from acks=-1 on every send.
 //
 // Offsets: a message's offset is resolved only once its handler resolved (or it is safely in `<topic>.dlq`), and
-// the resolved offsets are committed explicitly at the end of every batch. kafkajs also commits the resolved
-// offsets when the member leaves the group (rebalance, close), so a graceful shutdown commits what was handled.
+// the resolved offsets are committed after a batch once `commitIntervalMs` has passed since the last commit (kafkajs
+// autoCommitInterval), not after every batch: a commit is a round trip to the group coordinator, which at small
+// batches cost a third of the consume throughput. kafkajs also commits the resolved offsets when the member leaves
+// the group (rebalance, close), so a graceful shutdown commits what was handled; a crash re-delivers at most what
+// was handled in the last interval (at-least-once; consumers are idempotent).
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type {
@@ -45,6 +48,8 @@ export interface KafkaBusOptions {
     maxWaitTimeMs?: number;
     /** Partitions handled in parallel per consumer; order stays per partition. 1 unless given. */
     partitionsConsumedConcurrently?: number;
+    /** Resolved offsets are committed after a batch once this long has passed since the last commit; 100 unless given. */
+    commitIntervalMs?: number;
   };
 }
 
@@ -141,7 +146,9 @@ export class KafkaBus implements MessageBus {
       await producer.send({
         topic,
         acks: -1,
-        messages: messages.map((m) => ({ key: m.key, value: Buffer.from(m.value), headers: { ...m.headers } })),
+        // No copies: kafkajs only reads key, value and headers while encoding, and the send is awaited here. A
+        // Uint8Array becomes a Buffer view of the same memory (kafkajs needs Buffer methods).
+        messages: messages.map((m) => ({ key: m.key, value: asBuffer(m.value), headers: m.headers })),
       });
     });
   }
@@ -177,7 +184,10 @@ export class KafkaBus implements MessageBus {
       // A new group starts at the earliest offset: at-least-once means nothing published before it joined is skipped.
       await consumer.subscribe({ topics: opts.topics, fromBeginning: true });
       await consumer.run({
+        // kafkajs commits the resolved offsets after a batch when the interval has passed, and on leaving the group.
         autoCommit: true,
+        autoCommitInterval: c.commitIntervalMs ?? 100,
+        autoCommitThreshold: null,
         eachBatchAutoResolve: false,
         partitionsConsumedConcurrently: c.partitionsConsumedConcurrently ?? 1,
         eachBatch: async ({
@@ -219,7 +229,6 @@ export class KafkaBus implements MessageBus {
             await commitOffsetsIfNecessary(uncommittedOffsets()).catch(() => undefined);
             throw new BusUnavailable(`group "${group}": dead-letter publish failed`, { cause: e });
           }
-          await commitOffsetsIfNecessary(uncommittedOffsets());
         },
       });
     };
@@ -444,12 +453,18 @@ const delivered = (topic: string, partition: number, m: KafkaMessage): Delivered
   attempt: 1,
 });
 
+const asBuffer = (v: Buffer | Uint8Array): Buffer =>
+  Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+
 const stringHeaders = (headers: IHeaders | undefined): Record<string, string> => {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
+  if (headers === undefined) return out;
+  // A for-in over kafkajs's plain header object: Object.entries would build an array of pairs per message.
+  for (const name in headers) {
+    const value = headers[name];
     // A header repeated on the wire keeps its first value: our publishers never repeat one.
-    const first = Array.isArray(value) ? value[0] : value;
-    if (first !== undefined) out[name] = first.toString();
+    const first = Array.isArray(value) ? (value[0] as Buffer | string | undefined) : value;
+    if (first !== undefined) out[name] = typeof first === 'string' ? first : first.toString('utf8');
   }
   return out;
 };

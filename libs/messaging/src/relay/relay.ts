@@ -168,10 +168,11 @@ export class Relay {
         if (!route.streamPrefixes.some((p) => e.streamId.startsWith(p))) continue;
         const out = route.toMessage(e);
         if (out === null) continue;
-        for (const m of Array.isArray(out) ? (out as readonly RelayMessage[]) : [out as RelayMessage]) {
-          const list = byTopic.get(m.topic) ?? [];
-          if (list.length === 0) byTopic.set(m.topic, list);
-          list.push({ ...m.message, headers: { ...relayHeaders(e), ...m.message.headers } });
+        if (Array.isArray(out)) {
+          for (const m of out as readonly RelayMessage[]) this.add(byTopic, e, m);
+          messages += (out as readonly RelayMessage[]).length;
+        } else {
+          this.add(byTopic, e, out as RelayMessage);
           messages++;
         }
       }
@@ -182,6 +183,19 @@ export class Relay {
     this.unsaved = last.position;
     if (Date.now() - this.lastCheckpointAt >= this.checkpointIntervalMs) await this.saveCheckpoint();
     this.opts.onPublished?.({ events: batch.length, messages, position: last.position });
+  }
+
+  /** One message with the standard headers (the route's own win), built as one object rather than three. */
+  private add(byTopic: Map<string, OutgoingMessage[]>, e: RecordedEvent, m: RelayMessage): void {
+    let list = byTopic.get(m.topic);
+    if (list === undefined) {
+      list = [];
+      byTopic.set(m.topic, list);
+    }
+    const headers = relayHeaders(e);
+    const own = m.message.headers;
+    if (own !== undefined) Object.assign(headers, own);
+    list.push({ key: m.message.key, value: m.message.value, headers });
   }
 
   private async saveCheckpoint(): Promise<void> {
