@@ -104,15 +104,17 @@ export const validateAppend = (stream: unknown, events: unknown, expectedRevisio
       );
     }
 
-    const dataProblem = jsonProblem(data, 'data');
-    if (dataProblem) throw new InvalidAppend(`${at}.${dataProblem}`, `${at}.data`);
+    // The fast walk only says whether the value is fine; the slow one, which builds paths, runs only to explain a
+    // refusal. Validation walks every node of the payload, so this matters for large events (a ledger batch).
+    if (!isJsonSafe(data)) throw new InvalidAppend(`${at}.${jsonProblem(data, 'data') ?? 'data'}`, `${at}.data`);
 
     if (metadata !== undefined) {
       if (!isPlainObject(metadata)) {
         throw new InvalidAppend(`${at}.metadata must be a plain object, not ${describe(metadata)}`, `${at}.metadata`);
       }
-      const metadataProblem = jsonProblem(metadata, 'metadata');
-      if (metadataProblem) throw new InvalidAppend(`${at}.${metadataProblem}`, `${at}.metadata`);
+      if (!isJsonSafe(metadata)) {
+        throw new InvalidAppend(`${at}.${jsonProblem(metadata, 'metadata') ?? 'metadata'}`, `${at}.metadata`);
+      }
     }
   });
 };
@@ -162,6 +164,40 @@ export const jsonProblem = (value: unknown, path: string, ancestors: object[] = 
     return `${path} has symbol keys, which JSON cannot represent`;
   }
   return undefined;
+};
+
+/**
+ * Whether `value` survives a JSON round trip unchanged: exactly when jsonProblem finds nothing, but without building
+ * a path string or copying the ancestor list at every node. `ancestors` is a stack shared by the whole walk.
+ */
+export const isJsonSafe = (value: unknown, ancestors: object[] = []): boolean => {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  // Payloads are shallow, so a linear search of the enclosing values is cheaper than a Set.
+  if (ancestors.includes(value)) return false;
+  ancestors.push(value);
+  let ok = true;
+  if (Array.isArray(value)) {
+    for (let i = 0; ok && i < value.length; i++) ok = isJsonSafe(value[i], ancestors);
+  } else if (!isPlainObject(value)) {
+    ok = false;
+  } else {
+    const keys = Object.keys(value);
+    for (let i = 0; ok && i < keys.length; i++) ok = isJsonSafe(value[keys[i] as string], ancestors);
+    if (ok) ok = Object.getOwnPropertySymbols(value).length === 0;
+  }
+  ancestors.pop();
+  return ok;
 };
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => {

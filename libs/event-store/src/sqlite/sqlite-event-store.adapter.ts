@@ -24,8 +24,9 @@ import { applyPragmas, migrate } from './sqlite-schema';
 // ../event-store.contract.ts proves them).
 //
 // Writes go through group commit: every append or delete issued before the event loop next reaches its check
-// phase is queued, and one IMMEDIATE transaction applies them all, each inside its own SAVEPOINT so that one
-// wrong expected revision fails only its own call. Every caller's promise settles after COMMIT returns, so an
+// phase is queued, and one IMMEDIATE transaction applies them all, each undone alone when it fails (by a
+// SAVEPOINT for a batch of several events, by SQLite's statement rollback otherwise) so that one wrong expected
+// revision fails only its own call. Every caller's promise settles after COMMIT returns, so an
 // acknowledged append is durable (synchronous=FULL). The stream's revision is read inside the write
 // transaction, never cached, so other processes writing the same file are always seen.
 //
@@ -64,6 +65,14 @@ type DeleteOp = {
   reject: (e: unknown) => void;
 };
 type WriteOp = AppendOp | DeleteOp;
+
+/**
+ * A write failed after an earlier statement of the same operation had already written, with no savepoint to undo
+ * just that operation: the whole transaction must roll back, so every operation in it fails.
+ */
+class HalfWritten {
+  constructor(readonly cause: unknown) {}
+}
 
 /** [last_revision, truncate_before, deleted] */
 type StreamRow = [bigint, bigint, bigint];
@@ -246,15 +255,24 @@ export class SqliteEventStore implements EventStore {
       const created = BigInt(this.opts.now());
       for (let i = 0; i < ops.length; i++) {
         const op = ops[i] as WriteOp;
-        this.s.savepoint.run();
+        // The savepoint and its release cost about a third of the SQL work of a one-event append, so only an
+        // append of several events takes one. Every other operation checks before it writes, and its one write
+        // that can fail for its own reasons (the INSERT: an event id already in the stream) is a single
+        // statement, which SQLite undoes by itself; a failure of a later statement (I/O) is HalfWritten and
+        // fails the whole transaction.
+        const savepoint = op.kind === 'append' && op.events.length > 1;
+        if (savepoint) this.s.savepoint.run();
         try {
           const value = op.kind === 'append' ? this.applyAppend(op, created) : this.applyDelete(op);
-          this.s.release.run();
+          if (savepoint) this.s.release.run();
           outcomes[i] = { ok: true, value };
           if (op.kind === 'append') wrote = true;
         } catch (error) {
-          this.s.rollbackTo.run();
-          this.s.release.run();
+          if (error instanceof HalfWritten) throw error.cause;
+          if (savepoint) {
+            this.s.rollbackTo.run();
+            this.s.release.run();
+          }
           outcomes[i] = { ok: false, error: this.translate(error, op) };
         }
       }
@@ -328,7 +346,11 @@ export class SqliteEventStore implements EventStore {
       revision++;
       position = insert.run(op.stream, revision, e.id, e.type, e.data, e.metadata, created).lastInsertRowid as bigint;
     }
-    this.s.upsertStream.run(op.stream, revision);
+    try {
+      this.s.upsertStream.run(op.stream, revision);
+    } catch (error) {
+      throw op.events.length > 1 ? error : new HalfWritten(error);
+    }
     return { nextExpectedRevision: revision, position: toPosition(position) };
   }
 
