@@ -4,7 +4,7 @@ import { type AuditCheckpointer, AuditModule, type SigningKey } from '@cx/audit'
 import { AuthGuard } from '@cx/auth';
 import { IdentityModule } from '@cx/identity';
 import { CoreModule } from '@cx/platform';
-import { BillingModule } from '@cx/billing';
+import { type BillingConfig, BillingModule } from '@cx/billing';
 import { type MatchingConfig, MatchingModule } from '@cx/matching';
 import { type MeteringConfig, MeteringModule } from '@cx/metering';
 import { type PricingGuidanceConfig, PricingGuidanceModule } from '@cx/pricing-guidance';
@@ -27,6 +27,7 @@ export class ExchangeModule {
     guidance: PricingGuidanceConfig;
     matching: MatchingConfig;
     metering: MeteringConfig;
+    billing: BillingConfig;
     bus: MessageBus;
     audit: { key: SigningKey; checkpointer: AuditCheckpointer };
   }): DynamicModule {
@@ -40,7 +41,7 @@ export class ExchangeModule {
         PricingGuidanceModule.forRoot(deps.guidance),
         MatchingModule.forRoot(deps.matching),
         MeteringModule.forRoot(deps.metering),
-        BillingModule,
+        BillingModule.forRoot(deps.billing),
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -4,6 +4,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { AuditCheckpointer, ChainedEventStore, loadOrCreateSigningKey } from '@cx/audit';
 import { openEventStore } from '@cx/event-store';
 import { IdentityService } from '@cx/identity';
+import { loadBillingConfig } from '@cx/billing';
 import { loadMatchingConfig } from '@cx/matching';
 import { loadMeteringConfig } from '@cx/metering';
 import { loadPricingGuidanceConfig } from '@cx/pricing-guidance';
@@ -18,6 +19,7 @@ async function main(): Promise<void> {
   const guidance = loadPricingGuidanceConfig();
   const matching = loadMatchingConfig();
   const metering = loadMeteringConfig();
+  const billing = loadBillingConfig();
   const logger = createLogger(config.logLevel, 'cx-exchange');
   const clock = config.clock === 'simulated' ? new SimulatedClock(config.simStart ?? new Date()) : systemClock;
   if (config.clock === 'simulated') logger.warn('CX_CLOCK=simulated: time moves only through POST /v1/sim/clock');
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
       guidance,
       matching,
       metering,
+      billing,
       bus,
       audit: { key: auditKey, checkpointer },
     }),

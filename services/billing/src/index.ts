@@ -1,4 +1,5 @@
 export * from './billing.module';
+export * from './config';
 export * from './application/ledger.service';
 export * from './domain/ledger/ledger.events';
 export {
@@ -8,3 +9,5 @@ export {
   evolve as evolveLedger,
 } from './domain/ledger/ledger.decider';
 export { parseAmount, formatAmount } from './domain/ledger/ledger.amounts';
+export { BillingLedgerService, holdTransferId, type AccountLedgerView } from './interface/ledger.http.service';
+export * from './infrastructure/billing-integration';

@@ -105,6 +105,9 @@ const positionOf = (p: Position | 'start' | 'end', head: () => bigint): bigint =
   return p.commit;
 };
 
+/** SQLite errors an append reports as its own failure (an event id already in the stream). */
+const CONSTRAINT_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+
 export class SqliteEventStore implements EventStore {
   private readonly db: Database.Database;
   private readonly fileKey: string;
@@ -269,6 +272,11 @@ export class SqliteEventStore implements EventStore {
           if (op.kind === 'append') wrote = true;
         } catch (error) {
           if (error instanceof HalfWritten) throw error.cause;
+          // Only an operation's own refusals (checked before writing) and a duplicate event id (a constraint the
+          // failed statement undid) leave the transaction intact. Any other SQLite error (disk full, I/O) may
+          // have rolled back the whole transaction, and the operations after it would then be committed one by
+          // one outside it: fail the whole group instead.
+          if (!this.db.inTransaction || (isSqliteError(error) && !CONSTRAINT_CODES.has(error.code))) throw error;
           if (savepoint) {
             this.s.rollbackTo.run();
             this.s.release.run();

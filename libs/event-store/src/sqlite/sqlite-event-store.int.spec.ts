@@ -68,6 +68,30 @@ describe('SqliteEventStore (SQLite only)', () => {
     dir.remove();
   });
 
+  test('a disk-full error in a group commit fails the whole group and writes none of it', async () => {
+    const store = openStore();
+    await store.appendToStream('warm-up', [{ type: 'T', data: {} }]);
+    // The adapter's own connection: max_page_count is per connection. Leave room for a small event only.
+    const db = (store as unknown as { db: Database.Database }).db;
+    const pages = Number(db.pragma('page_count', { simple: true }));
+    db.pragma(`max_page_count = ${pages + 2}`);
+    const outcomes = await Promise.allSettled([
+      store.appendToStream('small-a', [{ type: 'T', data: { n: 1 } }], { expectedRevision: 'no_stream' }),
+      store.appendToStream('huge', [{ type: 'T', data: { blob: 'x'.repeat(400_000) } }], {
+        expectedRevision: 'no_stream',
+      }),
+      store.appendToStream('small-c', [{ type: 'T', data: { n: 3 } }], { expectedRevision: 'no_stream' }),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const o of outcomes)
+      expect((o as PromiseRejectedResult).reason).toMatchObject({ name: 'StoreUnavailable', retriable: true });
+    db.pragma('max_page_count = 1073741823');
+    // Nothing of the failed group is durable, and the store keeps working.
+    for (const stream of ['small-a', 'huge', 'small-c']) expect(await store.streamRevision(stream)).toBe('no_stream');
+    await store.appendToStream('small-c', [{ type: 'T', data: { n: 3 } }], { expectedRevision: 'no_stream' });
+    expect(await store.streamRevision('small-c')).toBe(0n);
+  });
+
   test('a new file gets the current schema version, the tables and the unique indexes', async () => {
     openStore();
     const db = new Database(file, { readonly: true });

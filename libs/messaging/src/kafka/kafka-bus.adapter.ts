@@ -4,12 +4,11 @@
 // sends), so the producer is not idempotent: a retried send may write a message twice, and consumers are the ones
 // that are idempotent (DESIGN.md). Durability comes from acks=-1 on every send.
 //
-// Offsets: a message's offset is resolved only once its handler resolved (or it is safely in `<topic>.dlq`), and
-// the resolved offsets are committed after a batch once `commitIntervalMs` has passed since the last commit (kafkajs
-// autoCommitInterval), not after every batch: a commit is a round trip to the group coordinator, which at small
-// batches cost a third of the consume throughput. kafkajs also commits the resolved offsets when the member leaves
-// the group (rebalance, close), so a graceful shutdown commits what was handled; a crash re-delivers at most what
-// was handled in the last interval (at-least-once; consumers are idempotent).
+// Offsets: a message's offset is resolved only once its handler resolved (or it is safely in `<topic>.dlq`).
+// kafkajs (autoCommit) commits the resolved offsets after every batch (runner.js commits unconditionally at the end
+// of a batch), within a long batch at most every `commitIntervalMs`, and when the member leaves the group
+// (rebalance, close), so a graceful shutdown commits what was handled; a crash re-delivers what was handled since
+// the last commit (at-least-once; consumers are idempotent).
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
 import type {
@@ -48,7 +47,7 @@ export interface KafkaBusOptions {
     maxWaitTimeMs?: number;
     /** Partitions handled in parallel per consumer; order stays per partition. 1 unless given. */
     partitionsConsumedConcurrently?: number;
-    /** Resolved offsets are committed after a batch once this long has passed since the last commit; 100 unless given. */
+    /** Within a long batch, resolved offsets are committed at most this often (every batch end commits too); 100. */
     commitIntervalMs?: number;
   };
 }

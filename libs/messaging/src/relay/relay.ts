@@ -89,7 +89,7 @@ export class Relay {
     this.checkpoint = new RelayCheckpoint(opts.store, checkpointStream(opts.name));
     this.maxBatch = opts.maxBatch ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 5;
-    this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 100;
+    this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 1_000;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
       throw new TypeError('maxBatch must be a positive integer');
   }

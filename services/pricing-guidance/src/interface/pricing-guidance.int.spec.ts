@@ -17,7 +17,14 @@ import { PricingGuidanceModule } from '../pricing-guidance.module';
 import { PricingGuidanceService } from './pricing-guidance.service';
 
 const MIN_NOTICE_MS = 60_000;
-const config = pricingGuidanceConfig({ minNoticeMs: MIN_NOTICE_MS, maxPropagationLagMs: 10_000, starterCatalog: true });
+// No heartbeats here: they append in the background, and these tests assert that refused input leaves the store
+// head where it was (heartbeats are tested in guidance-publication.int.spec.ts).
+const config = pricingGuidanceConfig({
+  minNoticeMs: MIN_NOTICE_MS,
+  maxPropagationLagMs: 10_000,
+  starterCatalog: true,
+  heartbeatIntervalMs: 0,
+});
 
 interface Running {
   app: NestFastifyApplication;
