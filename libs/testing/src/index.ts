@@ -3,3 +3,4 @@ export * from './temp-dir';
 export * from './wait-for';
 export * from './kafka';
 export * from './exchange-process';
+export * from './test-host';

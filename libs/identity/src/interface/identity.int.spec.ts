@@ -1,17 +1,15 @@
 // Proves identity end to end over real HTTP and a real SQLite file: first-start admin key, accounts, keys, tenancy, 401/403/404 refusals, revocation and expiry, and that refused input changes nothing.
 import 'reflect-metadata';
-
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthGuard } from '@cx/auth';
-import { EVENT_STORE, type EventStore, openEventStore } from '@cx/event-store';
+import { type EventStore, openEventStore } from '@cx/event-store';
 import { configureHttpApp } from '@cx/platform';
-import { CLOCK, type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor } from '@cx/testing';
+import { type Clock, SimulatedClock } from '@cx/shared-kernel';
+import { tempDir, waitFor, testHost } from '@cx/testing';
 import { IdentityModule } from '../identity.module';
 import { IdentityService } from './identity.service';
 
@@ -25,28 +23,7 @@ interface Running {
 }
 
 // The host's part, as apps/exchange does it: the ports, globally, and the guard.
-const hostModule = (store: EventStore, clock: Clock): DynamicModule => {
-  @Module({})
-  class Ports {}
-  @Module({})
-  class Host {}
-  return {
-    module: Host,
-    imports: [
-      {
-        module: Ports,
-        global: true,
-        providers: [
-          { provide: EVENT_STORE, useValue: store },
-          { provide: CLOCK, useValue: clock },
-        ],
-        exports: [EVENT_STORE, CLOCK],
-      },
-      IdentityModule,
-    ],
-    providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
-  };
-};
+const hostModule = (store: EventStore, clock: Clock): DynamicModule => testHost(store, clock, [IdentityModule]);
 
 const start = async (file: string, clock: Clock): Promise<Running> => {
   const store = await openEventStore(`sqlite:${file}`);

@@ -2,19 +2,17 @@
 // refusals that change nothing, roles and tenancy on balances, holds placed once for a trade heard twice on the
 // bus, and a ledger whose balances sum to zero.
 import 'reflect-metadata';
-
 import { join } from 'node:path';
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthGuard } from '@cx/auth';
 import { createEvent, timestampFromDate, toKafkaRecord } from '@cx/contracts';
-import { EVENT_STORE, type EventStore, openEventStore } from '@cx/event-store';
+import { type EventStore, openEventStore } from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
-import { CLOCK, type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor } from '@cx/testing';
+import { type Clock, SimulatedClock } from '@cx/shared-kernel';
+import { tempDir, waitFor, testHost } from '@cx/testing';
 import { BillingModule } from '../billing.module';
 import { TRADES_TOPIC } from '../infrastructure/billing-integration';
 import { BillingLedgerService, holdTransferId } from './ledger.http.service';
@@ -30,30 +28,8 @@ interface Running {
   adminKey: string;
 }
 
-const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule => {
-  @Module({})
-  class Ports {}
-  @Module({})
-  class Host {}
-  return {
-    module: Host,
-    imports: [
-      {
-        module: Ports,
-        global: true,
-        providers: [
-          { provide: EVENT_STORE, useValue: store },
-          { provide: CLOCK, useValue: clock },
-        ],
-        exports: [EVENT_STORE, CLOCK],
-      },
-      MessagingModule.forBus(bus),
-      IdentityModule,
-      BillingModule.forRoot({ tradeHolds: true }),
-    ],
-    providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
-  };
-};
+const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule =>
+  testHost(store, clock, [MessagingModule.forBus(bus), IdentityModule, BillingModule.forRoot({ tradeHolds: true })]);
 
 const start = async (file: string, clock: Clock): Promise<Running> => {
   const store = await openEventStore(`sqlite:${file}`);

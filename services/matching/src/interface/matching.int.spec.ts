@@ -1,18 +1,16 @@
 // Proves matching end to end over real HTTP, a real SQLite file and the in-process bus: listing from the catalog, guidance as integration events, orders (rest, match, partial fill, reduce, reprice, cancel, kill switch), idempotent client order ids, tenancy and roles, refused input changing nothing while business rejections record exactly one event, allocations, depth/trades/quote, SSE, identical books after a restart, and no trade below the floor in force under concurrent orders and a floor change.
 import 'reflect-metadata';
-
 import { join } from 'node:path';
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthGuard } from '@cx/auth';
 import { GuidanceChangeKind, createEvent, timestampFromDate, toKafkaRecord } from '@cx/contracts';
-import { EVENT_STORE, type EventStore, type Position, WrongExpectedVersion, openEventStore } from '@cx/event-store';
+import { type EventStore, type Position, WrongExpectedVersion, openEventStore } from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
-import { CLOCK, type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor } from '@cx/testing';
+import { type Clock, SimulatedClock } from '@cx/shared-kernel';
+import { tempDir, waitFor, testHost } from '@cx/testing';
 import { MatchingEngine } from '../application/matching.engine';
 import { bookStream } from '../application/matching.events';
 import { snapshot } from '../domain/order-book/order-book.state';
@@ -33,31 +31,13 @@ interface Running {
   engine: MatchingEngine;
 }
 
-const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule => {
-  @Module({})
-  class Ports {}
-  @Module({})
-  class Host {}
-  return {
-    module: Host,
-    imports: [
-      {
-        module: Ports,
-        global: true,
-        providers: [
-          { provide: EVENT_STORE, useValue: store },
-          { provide: CLOCK, useValue: clock },
-        ],
-        exports: [EVENT_STORE, CLOCK],
-      },
-      IdentityModule,
-      MessagingModule.forBus(bus),
-      // A long lag bound: these tests advance the simulated clock without sending more heartbeats.
-      MatchingModule.forRoot({ maxGuidanceLagMs: 24 * 3_600_000, listingDays: 3 }),
-    ],
-    providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
-  };
-};
+const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule =>
+  testHost(store, clock, [
+    IdentityModule,
+    MessagingModule.forBus(bus),
+    // A long lag bound: these tests advance the simulated clock without sending more heartbeats.
+    MatchingModule.forRoot({ maxGuidanceLagMs: 24 * 3_600_000, listingDays: 3 }),
+  ]);
 
 // The catalog as pricing-guidance records it (matching lists instruments from these events). Written here rather
 // than by hosting pricing-guidance, because a service's tests import no other service.

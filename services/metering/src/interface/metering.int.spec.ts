@@ -1,18 +1,16 @@
 // Proves metering over real HTTP and a real SQLite file: starter meters (once), the usage validation table with per-event codes where refused events store nothing and accepted ones in the same batch are kept, tenancy from allocations heard on the bus, exactly-once by (source, id) under concurrent repeats, CloudEvents content types, and aggregates equal to a recomputation from the stored events.
 import 'reflect-metadata';
-
 import { join } from 'node:path';
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthGuard } from '@cx/auth';
 import { createEvent, decodeEvent, timestampFromDate, toKafkaRecord } from '@cx/contracts';
-import { EVENT_STORE, type EventStore, openEventStore, type RecordedEvent } from '@cx/event-store';
+import { type EventStore, openEventStore, type RecordedEvent } from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
-import { CLOCK, type Clock, Dec, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor } from '@cx/testing';
+import { type Clock, Dec, SimulatedClock } from '@cx/shared-kernel';
+import { tempDir, waitFor, testHost } from '@cx/testing';
 import { meteringConfig } from '../config';
 import type { UsageRecordedData } from '../domain/usage/usage.events';
 import { ALLOCATIONS_TOPIC, USAGE_TOPIC, usageRelayRoute } from '../infrastructure/metering-integration';
@@ -32,30 +30,8 @@ interface Running {
 }
 
 // The host's part, as apps/exchange does it: the ports globally, the bus, identity for keys, and the guard.
-const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule => {
-  @Module({})
-  class Ports {}
-  @Module({})
-  class Host {}
-  return {
-    module: Host,
-    imports: [
-      {
-        module: Ports,
-        global: true,
-        providers: [
-          { provide: EVENT_STORE, useValue: store },
-          { provide: CLOCK, useValue: clock },
-        ],
-        exports: [EVENT_STORE, CLOCK],
-      },
-      MessagingModule.forBus(bus),
-      IdentityModule,
-      MeteringModule.forRoot(config),
-    ],
-    providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
-  };
-};
+const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule =>
+  testHost(store, clock, [MessagingModule.forBus(bus), IdentityModule, MeteringModule.forRoot(config)]);
 
 const start = async (file: string, clock: Clock): Promise<Running> => {
   const store = await openEventStore(`sqlite:${file}`);

@@ -1,16 +1,14 @@
 // Proves pricing guidance end to end over real HTTP and a real SQLite file: the starter catalog (once), catalog writes, issuing/amending/withdrawing bands and reading them at instants, the notice rule on a simulated clock, roles, refused input changing nothing, and that answers equal a fresh replay of the store.
 import 'reflect-metadata';
-
 import { join } from 'node:path';
-import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD, NestFactory } from '@nestjs/core';
+import { type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { AuthGuard } from '@cx/auth';
-import { EVENT_STORE, type EventStore, openEventStore } from '@cx/event-store';
+import { type EventStore, openEventStore } from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { configureHttpApp } from '@cx/platform';
-import { CLOCK, type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir } from '@cx/testing';
+import { type Clock, SimulatedClock } from '@cx/shared-kernel';
+import { tempDir, testHost } from '@cx/testing';
 import { GuidanceProjection } from '../application/guidance.projection';
 import { pricingGuidanceConfig } from '../config';
 import { PricingGuidanceModule } from '../pricing-guidance.module';
@@ -34,29 +32,8 @@ interface Running {
 }
 
 // The host's part, as apps/exchange does it: the ports, globally, identity for keys, and the guard.
-const hostModule = (store: EventStore, clock: Clock): DynamicModule => {
-  @Module({})
-  class Ports {}
-  @Module({})
-  class Host {}
-  return {
-    module: Host,
-    imports: [
-      {
-        module: Ports,
-        global: true,
-        providers: [
-          { provide: EVENT_STORE, useValue: store },
-          { provide: CLOCK, useValue: clock },
-        ],
-        exports: [EVENT_STORE, CLOCK],
-      },
-      IdentityModule,
-      PricingGuidanceModule.forRoot(config),
-    ],
-    providers: [{ provide: APP_GUARD, useClass: AuthGuard }],
-  };
-};
+const hostModule = (store: EventStore, clock: Clock): DynamicModule =>
+  testHost(store, clock, [IdentityModule, PricingGuidanceModule.forRoot(config)]);
 
 const start = async (file: string, clock: Clock): Promise<Running> => {
   const store = await openEventStore(`sqlite:${file}`);
