@@ -4,6 +4,13 @@
 // It holds no durable state: a restart loses every message and committed offset. That is by design, because in
 // embedded mode the event store is the durable log: the relay republishes from its checkpoint in the store after a
 // restart, and consumers (idempotent, at-least-once) rebuild from there. That is the relay's job, not the bus's.
+//
+// Retention, like Kafka's but driven by consumption rather than time: once every consumer group that has subscribed
+// to a topic has committed past a message, that message is dropped (in chunks, see TRIM_MIN). Offsets are absolute
+// and never change when a prefix is dropped. A group that subscribes later starts at the earliest message still
+// retained, not at offset 0: what every existing group has consumed is gone. A topic (or `.dlq` topic) that no group
+// has subscribed to yet keeps everything, so a consumer that subscribes after the relay started still sees it all.
+// A group whose members have all closed keeps its committed offsets, and so still holds messages back.
 import type { Consumer, DeliveredMessage, MessageBus, OutgoingMessage, SubscribeOptions, TopicSpec } from '../bus.port';
 import { deadLetterTopic, isDeadLetterTopic } from '../bus.port';
 import { InvalidBusCall, UnknownTopic } from '../bus.errors';
@@ -25,10 +32,22 @@ interface StoredMessage {
   headers: Record<string, string>;
 }
 
+/** One partition's retained messages: `messages[i]` has the absolute offset `base + i`. */
+interface PartitionLog {
+  base: number;
+  messages: StoredMessage[];
+}
+
 interface TopicState {
   spec: TopicSpec;
-  partitions: StoredMessage[][];
+  partitions: PartitionLog[];
 }
+
+/**
+ * The fewest consumed messages a partition drops at once. A prefix is dropped only once it is at least this long
+ * and at least as long as what remains, so each splice costs at most twice what it frees: O(1) amortised per message.
+ */
+const TRIM_MIN = 1024;
 
 const tpKey = (topic: string, partition: number): string => `${topic}\u0000${partition}`;
 
@@ -119,13 +138,15 @@ class PartitionWorker {
     const key = tpKey(name, this.partition);
     while (!this.stopped) {
       const owner = this.group.ownerOf(name, this.partition);
-      const next = this.group.committed.get(key) ?? 0;
-      if (!owner || next >= log.length) {
+      // Never below the base: the group's own committed offset holds trimming back, so this is only a safeguard.
+      const next = Math.max(this.group.committed.get(key) ?? log.base, log.base);
+      if (!owner || next >= log.base + log.messages.length) {
         await this.signal.wait();
         continue;
       }
-      const messages: DeliveredMessage[] = log
-        .slice(next, next + this.bus.maxBatchSize)
+      const from = next - log.base;
+      const messages: DeliveredMessage[] = log.messages
+        .slice(from, from + this.bus.maxBatchSize)
         .map((m, i) => ({ topic: name, partition: this.partition, offset: String(next + i), ...m, attempt: 1 }));
       const delivery = this.deliver(owner, messages);
       this.inFlight = { owner, delivery };
@@ -158,6 +179,7 @@ class PartitionWorker {
           },
           markDone: (m) => {
             this.group.committed.set(key, Number(m.offset) + 1);
+            this.bus.trim(this.topic, this.partition, Number(m.offset) + 1);
           },
           isActive,
           heartbeat: async () => undefined,
@@ -211,6 +233,8 @@ class Group {
       const state = this.bus.topicState(topic);
       for (let p = 0; p < state.partitions.length; p++) {
         const key = tpKey(topic, p);
+        // A group new to this partition starts at its earliest retained message, and from now on holds back trimming.
+        if (!this.committed.has(key)) this.committed.set(key, state.partitions[p]!.base);
         if (!this.workers.has(key)) this.workers.set(key, new PartitionWorker(this.bus, this, state, p));
       }
     }
@@ -263,7 +287,7 @@ export class InProcessBus implements MessageBus {
       for (const name of [spec.name, deadLetterTopic(spec.name)]) {
         // As with Kafka's createTopics, an existing topic is left as it is.
         if (!this.topics.has(name)) {
-          const partitions = Array.from({ length: spec.partitions }, (): StoredMessage[] => []);
+          const partitions = Array.from({ length: spec.partitions }, (): PartitionLog => ({ base: 0, messages: [] }));
           this.topics.set(name, { spec: { ...spec, name }, partitions });
         }
       }
@@ -281,7 +305,11 @@ export class InProcessBus implements MessageBus {
     for (const m of messages) {
       const partition = partitionForKey(m.key, state.partitions.length);
       // Copied, so that a caller reusing its buffer cannot change what consumers see.
-      state.partitions[partition]!.push({ key: m.key, value: Buffer.from(m.value), headers: { ...m.headers } });
+      state.partitions[partition]!.messages.push({
+        key: m.key,
+        value: Buffer.from(m.value),
+        headers: { ...m.headers },
+      });
       for (const g of this.groups.values()) g.wake(topic, partition);
     }
   }
@@ -307,6 +335,35 @@ export class InProcessBus implements MessageBus {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.groups.values()].map((g) => g.stop()));
+  }
+
+  /**
+   * How many messages of `topic` are still held in memory, over all its partitions. A diagnostic, for tests and
+   * metrics only: what is retained depends on the trimming policy (see the top of this file), not on the bus contract.
+   */
+  retained(topic: string): number {
+    return this.topicState(topic).partitions.reduce((n, log) => n + log.messages.length, 0);
+  }
+
+  /**
+   * @internal Called after a group commits `committed` on a partition: drops the prefix every group subscribed to
+   * the topic has consumed, once it is long enough to be worth it (TRIM_MIN). Only a group's own commit can move
+   * the minimum, so the cheap check on it comes first and the scan over groups happens once per chunk.
+   */
+  trim(state: TopicState, partition: number, committed: number): void {
+    const log = state.partitions[partition]!;
+    const threshold = Math.max(TRIM_MIN, log.messages.length / 2);
+    if (committed - log.base < threshold) return;
+    const key = tpKey(state.spec.name, partition);
+    let low = committed;
+    for (const g of this.groups.values()) {
+      const c = g.committed.get(key);
+      if (c !== undefined && c < low) low = c;
+    }
+    const dead = low - log.base;
+    if (dead < threshold) return;
+    log.messages.splice(0, dead);
+    log.base = low;
   }
 
   /** @internal */
