@@ -100,6 +100,10 @@ export interface BookHandle {
   book: Book;
   /** The stream's last revision, as this writer knows it; 'no_stream' before the book's first event. */
   revision: bigint | 'no_stream';
+  /** The last revision of the stream folded into the read model (and told to listeners). */
+  modelRevision: bigint | 'no_stream';
+  /** The in-memory book may be ahead of the store (a failed append whose reload failed too): reload first. */
+  needsReload: boolean;
   queue: Job[];
   draining: boolean;
 }
@@ -219,6 +223,7 @@ export class MatchingEngine {
       if (isBookEvent(e.type)) evolve(h.book, event as BookEvent);
       this.model.apply(id, event);
       h.revision = e.revision;
+      h.modelRevision = e.revision;
       if (e.type === 'BandScheduled') this.rememberBand(h.info, event as Extract<BookEvent, { type: 'BandScheduled' }>);
     }
   }
@@ -252,6 +257,8 @@ export class MatchingEngine {
       info: instrumentInfo(this.config, id),
       book: initialBook(),
       revision: 'no_stream',
+      modelRevision: 'no_stream',
+      needsReload: false,
       queue: [],
       draining: false,
     };
@@ -460,8 +467,17 @@ export class MatchingEngine {
     return this.enqueue(h, meta, (hh, now) => {
       // A concurrent identical request decided earlier in this batch (not yet in the read model).
       const known = hh.book.clientOrderIds.get(`${input.account}\u0000${input.clientOrderId}`);
+      // Or one the store holds but the read model had not seen when the request came in (a failed append that
+      // landed, folded since by reload): a replay only if it asks for the same thing.
       if (known !== undefined && earlier === undefined) {
-        return { events: [], answer: () => ({ order: this.orderOrFail(known), replayed: true }) };
+        return {
+          events: [],
+          answer: () => {
+            const order = this.orderOrFail(known);
+            if (!sameOrder(order, input)) throw refusal('MATCHING.DUPLICATE_CLIENT_ORDER_ID', 'clientOrderId');
+            return { order, replayed: true };
+          },
+        };
       }
       const cmd: PlaceOrder = {
         type: 'PlaceOrder',
@@ -647,7 +663,7 @@ export class MatchingEngine {
   ): Promise<unknown> {
     return new Promise((resolve, reject) => {
       h.queue.push({ meta, decide: decideJob, resolve, reject });
-      if (!h.draining) void this.drain(h);
+      if (!h.draining) void this.drain(h).catch((e: unknown) => this.report('the book writer failed', e));
     });
   }
 
@@ -656,6 +672,14 @@ export class MatchingEngine {
     try {
       while (h.queue.length > 0) {
         const jobs = h.queue.splice(0, this.config.maxCommandsPerAppend);
+        if (h.needsReload) {
+          // Deciding against a book ahead of the store could answer what is not durable: refuse until it reloads.
+          const failed = await this.tryReload(h);
+          if (failed !== null) {
+            for (const job of jobs) job.reject(failed);
+            continue;
+          }
+        }
         const now = this.deps.clock.now().getTime();
         const decided: { job: Job; outcome: Outcome<unknown> }[] = [];
         const events: NewEvent[] = [];
@@ -685,12 +709,19 @@ export class MatchingEngine {
             const r = await this.store.appendToStream(bookStream(h.info.id), events, { expectedRevision: h.revision });
             h.revision = r.nextExpectedRevision;
           } catch (e) {
-            await this.reload(h);
-            for (const d of decided) d.job.reject(e);
+            // The append may have landed all the same (a timeout, a failed COMMIT that was written): the reload
+            // folds whatever the store holds into the read model. Every caller hears the store's error, whether
+            // or not the reload works; a failed reload is retried before the book's next batch.
+            h.needsReload = true;
+            try {
+              await this.tryReload(h);
+            } finally {
+              for (const d of decided) d.job.reject(e);
+            }
             continue;
           }
-          for (const e of applied) this.model.apply(h.info.id, e);
-          for (const l of this.listeners) l(h.info.id, applied);
+          h.modelRevision = h.revision;
+          this.fold(h, applied);
         }
         for (const d of decided) {
           try {
@@ -705,13 +736,45 @@ export class MatchingEngine {
     }
   }
 
-  /** After a failed append: the book as the store has it. */
+  /** Committed events into the read model, then to the listeners (a listener's failure is only reported). */
+  private fold(h: BookHandle, events: readonly MatchingEvent[]): void {
+    for (const e of events) this.model.apply(h.info.id, e);
+    if (events.length === 0) return;
+    for (const l of this.listeners) {
+      try {
+        l(h.info.id, events);
+      } catch (e) {
+        this.report('a committed-events listener failed', e);
+      }
+    }
+  }
+
+  /** Reloads the book; on failure it stays marked for reload and the error is returned (and reported). */
+  private async tryReload(h: BookHandle): Promise<unknown> {
+    try {
+      await this.reload(h);
+      return null;
+    } catch (e) {
+      h.needsReload = true;
+      this.report(`reloading book ${h.info.id} failed`, e);
+      return e ?? new Error(`reloading book ${h.info.id} failed`);
+    }
+  }
+
+  /**
+   * After a failed append: the book as the store has it, and into the read model every event of the stream it
+   * has not seen yet (what a failed append wrote all the same). Nothing changes unless the whole stream is read.
+   */
   private async reload(h: BookHandle): Promise<void> {
     const book = initialBook();
     let revision: bigint | 'no_stream' = 'no_stream';
+    const unseen: MatchingEvent[] = [];
+    const seen = h.modelRevision;
     try {
       for await (const e of this.store.readStream(bookStream(h.info.id))) {
-        if (isBookEvent(e.type)) evolve(book, { type: e.type, data: e.data } as BookEvent);
+        const event = { type: e.type, data: e.data } as MatchingEvent;
+        if (isBookEvent(e.type)) evolve(book, event as BookEvent);
+        if (seen === 'no_stream' || e.revision > seen) unseen.push(event);
         revision = e.revision;
       }
     } catch (e) {
@@ -719,6 +782,12 @@ export class MatchingEngine {
     }
     h.book = book;
     h.revision = revision;
+    h.needsReload = false;
+    this.sortedIds = null;
+    if (unseen.length > 0) {
+      h.modelRevision = revision;
+      this.fold(h, unseen);
+    }
   }
 
   // ---- reads ----
