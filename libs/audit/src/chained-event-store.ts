@@ -13,6 +13,7 @@ import {
   type SubscribeToStreamOptions,
   type Subscription,
   WrongExpectedVersion,
+  comparePositions,
 } from '@cx/event-store';
 // validateAppend is the adapters' shared validation; until @cx/event-store exports it, it is imported by path.
 import { validateAppend, validateExpectedRevision, validateStreamName } from '@cx/event-store';
@@ -25,7 +26,8 @@ import { HASH, chainBatch, type UnchainedEvent } from './hash-chain';
 // revision, so two writers can never both extend the same head: the store accepts one and refuses the other.
 // - exact revision R (the caller's): the previous hash is the hash of the event at R; a conflict is the caller's
 //   to handle and is passed on as it is. A re-sent batch with the same ids at the same R is still acknowledged by
-//   the store (its idempotency compares ids; the hashes would be the same anyway).
+//   the store, which compares ids only: when the re-sent content differs (a fresh timestamp), the stored events
+//   carry the original content's hashes, not the ones computed for the re-sent batch (see write()).
 // - 'any' / 'stream_exists': translated into the revision just read; on WrongExpectedVersion (another process
 //   wrote first) read again and retry, a bounded number of times. Within one process such appends to one stream
 //   are queued behind each other, so retries only happen across processes.
@@ -49,6 +51,12 @@ export interface ChainedEventStoreOptions {
   headCacheSize?: number;
 }
 
+interface Batch {
+  events: UnchainedEvent[];
+  /** Every id came from the caller, so the store may acknowledge the batch as a re-send without writing it. */
+  resendable: boolean;
+}
+
 interface Head {
   revision: bigint;
   hash: string | null;
@@ -61,6 +69,10 @@ export class ChainedEventStore implements EventStore {
   private readonly heads = new Map<string, Head>();
   /** Per-stream queue of translated appends and deletes in this process. */
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** The latest position an append through this instance landed at (or was acknowledged at). */
+  private highWater: Position | null = null;
+  /** Streams whose last append failed in a way that may still have written it (not a wrong expected version). */
+  private readonly uncertain = new Set<string>();
 
   constructor(
     readonly inner: EventStore,
@@ -81,31 +93,35 @@ export class ChainedEventStore implements EventStore {
     // Validated here, before anything is read, so a malformed call fails exactly as it would on the store.
     validateAppend(stream, events, opts?.expectedRevision);
     const expected = opts?.expectedRevision ?? 'any';
-    const batch: UnchainedEvent[] = (Array.isArray(events) ? events : [events]).map((e) => ({
+    const list = Array.isArray(events) ? events : [events];
+    // Only a batch whose ids all come from the caller can be a re-send the store acknowledges without writing.
+    const resendable = list.every((e) => e.id !== undefined);
+    const batch: UnchainedEvent[] = list.map((e) => ({
       // Ids are fixed before hashing because the hash covers them; stores hand them back in lower case.
       id: e.id === undefined ? randomUUID() : e.id.toLowerCase(),
       type: e.type,
       data: e.data,
       metadata: e.metadata ?? {},
     }));
-    if (typeof expected === 'bigint') return this.appendExact(stream, batch, expected);
+    const write: Batch = { events: batch, resendable };
+    if (typeof expected === 'bigint') return this.appendExact(stream, write, expected);
     return this.serialised(stream, () =>
-      expected === 'no_stream' ? this.appendNoStream(stream, batch) : this.appendLatest(stream, batch, expected),
+      expected === 'no_stream' ? this.appendNoStream(stream, write) : this.appendLatest(stream, write, expected),
     );
   }
 
-  private async appendExact(stream: string, batch: UnchainedEvent[], revision: bigint): Promise<AppendResult> {
+  private async appendExact(stream: string, batch: Batch, revision: bigint): Promise<AppendResult> {
     const prev = await this.hashAt(stream, revision);
     // Nothing at that revision: the store would refuse too; refusing here keeps a bogus hash from ever racing in.
     if (prev === undefined) throw new WrongExpectedVersion(stream, revision, await this.inner.streamRevision(stream));
     return this.write(stream, batch, revision, prev, revision);
   }
 
-  private async appendNoStream(stream: string, batch: UnchainedEvent[]): Promise<AppendResult> {
+  private async appendNoStream(stream: string, batch: Batch): Promise<AppendResult> {
     const actual = await this.inner.streamRevision(stream);
     if (actual !== 'no_stream') {
       // The stream exists: the store acknowledges a re-sent first batch or refuses. It writes nothing either way.
-      return this.inner.appendToStream(stream, chainBatch(stream, 0n, null, batch).events, {
+      return this.inner.appendToStream(stream, chainBatch(stream, 0n, null, batch.events).events, {
         expectedRevision: 'no_stream',
       });
     }
@@ -121,11 +137,7 @@ export class ChainedEventStore implements EventStore {
     }
   }
 
-  private async appendLatest(
-    stream: string,
-    batch: UnchainedEvent[],
-    expected: 'any' | 'stream_exists',
-  ): Promise<AppendResult> {
+  private async appendLatest(stream: string, batch: Batch, expected: 'any' | 'stream_exists'): Promise<AppendResult> {
     for (let attempt = 1; ; attempt++) {
       const actual = await this.inner.streamRevision(stream);
       if (actual === 'no_stream' && expected === 'stream_exists') {
@@ -146,20 +158,65 @@ export class ChainedEventStore implements EventStore {
     }
   }
 
-  /** Chains the batch after `prevHash` (the event at `prevRevision`) and appends it at `expected`. */
+  /**
+   * Chains the batch after `prevHash` (the event at `prevRevision`) and appends it at `expected`.
+   *
+   * The store acknowledges a re-sent batch (same ids at the same revision) without writing it, and returns the
+   * original write's result, so the result alone cannot tell a fresh write from an acknowledgement; and after an
+   * acknowledgement the stored events carry the original content's hashes, not `lastHash`. `lastHash` is trusted
+   * (no extra read) only when the append provably wrote: some id was generated here (the store cannot hold it
+   * yet), or the result lies beyond every position this instance had seen before the append and no earlier append
+   * to the stream failed with an unknown outcome. What that cannot rule out is a write of the same ids committed
+   * concurrently by another process (or by an overlapping append of this one): a race between writers that re-send
+   * one batch with different content. Otherwise the head's hash is read back from the store.
+   */
   private async write(
     stream: string,
-    batch: UnchainedEvent[],
+    batch: Batch,
     expected: bigint | 'no_stream',
     prevHash: string | null,
     prevRevision: bigint,
   ): Promise<AppendResult> {
-    const { events, lastHash } = chainBatch(stream, prevRevision + 1n, prevHash, batch);
-    const result = await this.inner.appendToStream(stream, events, { expectedRevision: expected });
-    if (result.nextExpectedRevision === prevRevision + BigInt(batch.length)) {
-      this.remember(stream, { revision: result.nextExpectedRevision, hash: lastHash });
+    const { events, lastHash } = chainBatch(stream, prevRevision + 1n, prevHash, batch.events);
+    // Positions grow with every commit: a write committed after this point lands beyond `before`.
+    const before = this.highWater;
+    let result: AppendResult;
+    try {
+      result = await this.inner.appendToStream(stream, events, { expectedRevision: expected });
+    } catch (e) {
+      if (!(e instanceof WrongExpectedVersion)) this.uncertain.add(stream);
+      throw e;
     }
+    if (this.highWater === null || comparePositions(result.position, this.highWater) > 0) {
+      this.highWater = result.position;
+    }
+    if (result.nextExpectedRevision !== prevRevision + BigInt(batch.events.length)) return result;
+    const wrote =
+      !batch.resendable ||
+      (before !== null && comparePositions(result.position, before) > 0 && !this.uncertain.has(stream));
+    if (wrote) {
+      this.remember(stream, { revision: result.nextExpectedRevision, hash: lastHash });
+    } else {
+      await this.readHead(stream, result.nextExpectedRevision);
+    }
+    this.uncertain.delete(stream);
     return result;
+  }
+
+  /** Caches the stored hash of the event at `revision`, read from the store; forgets the stream's head if gone. */
+  private async readHead(stream: string, revision: bigint): Promise<void> {
+    this.heads.delete(stream);
+    try {
+      for await (const e of this.inner.readStream(stream, { fromRevision: revision, maxCount: 1 })) {
+        if (e.revision !== revision) break;
+        this.remember(stream, {
+          revision,
+          hash: typeof e.metadata[HASH] === 'string' ? (e.metadata[HASH] as string) : null,
+        });
+      }
+    } catch (e) {
+      if (!(e instanceof StreamNotFound)) throw e;
+    }
   }
 
   async deleteStream(
