@@ -4,3 +4,4 @@ export * from './wait-for';
 export * from './kafka';
 export * from './exchange-process';
 export * from './test-host';
+export * from './http-call';

@@ -9,7 +9,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { type EventStore, openEventStore } from '@cx/event-store';
 import { configureHttpApp } from '@cx/platform';
 import { type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor, testHost } from '@cx/testing';
+import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
 import { IdentityModule } from '../identity.module';
 import { IdentityService } from './identity.service';
 
@@ -43,26 +43,9 @@ const stop = async (r: Running): Promise<void> => {
   await r.store.close();
 };
 
-interface Reply {
-  status: number;
-  // Bodies are read loosely on purpose: each assertion states the shape it expects.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-  headers: Headers;
-}
+type Reply = HttpReply;
 
-const call = async (r: Running, method: string, path: string, key: string | null, body?: unknown): Promise<Reply> => {
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${r.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null, headers: res.headers };
-};
+const call = (r: Running, ...args: HttpCallArgs): Promise<Reply> => httpCall(r.url, ...args);
 
 describe('identity over HTTP', () => {
   const dir = tempDir('cx-identity-');

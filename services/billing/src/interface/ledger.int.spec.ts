@@ -12,7 +12,7 @@ import { IdentityModule, IdentityService } from '@cx/identity';
 import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
 import { type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor, testHost } from '@cx/testing';
+import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
 import { BillingModule } from '../billing.module';
 import { TRADES_TOPIC } from '../infrastructure/billing-integration';
 import { BillingLedgerService, holdTransferId } from './ledger.http.service';
@@ -44,23 +44,9 @@ const start = async (file: string, clock: Clock): Promise<Running> => {
   return { app, store, bus, url: await app.getUrl(), adminKey };
 };
 
-interface Reply {
-  status: number;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
+type Reply = HttpReply;
 
-const call = async (r: Running, method: string, path: string, key: string, body?: unknown): Promise<Reply> => {
-  const headers: Record<string, string> = { authorization: `Bearer ${key}` };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${r.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
+const call = (r: Running, ...args: HttpCallArgs): Promise<Reply> => httpCall(r.url, ...args);
 
 const publishTrade = async (r: Running, tradeId: string, buyer: string, price: string, quantity: string) => {
   const ev = createEvent(TRADES_TOPIC, {

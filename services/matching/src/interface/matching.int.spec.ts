@@ -10,7 +10,7 @@ import { IdentityModule, IdentityService } from '@cx/identity';
 import { InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
 import { type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor, testHost } from '@cx/testing';
+import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
 import { MatchingEngine } from '../application/matching.engine';
 import { bookStream } from '../application/matching.events';
 import { snapshot } from '../domain/order-book/order-book.state';
@@ -79,25 +79,9 @@ const stop = async (r: Running): Promise<void> => {
   await r.store.close();
 };
 
-interface Reply {
-  status: number;
-  // Bodies are read loosely on purpose: each assertion states the shape it expects.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
+type Reply = HttpReply;
 
-const call = async (r: Running, method: string, path: string, key: string | null, body?: unknown): Promise<Reply> => {
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${r.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
+const call = (r: Running, ...args: HttpCallArgs): Promise<Reply> => httpCall(r.url, ...args);
 
 let published = 0;
 const envelope = (aggregateId: string, at: Date) => {

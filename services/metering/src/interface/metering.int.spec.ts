@@ -10,7 +10,7 @@ import { IdentityModule, IdentityService } from '@cx/identity';
 import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
 import { type Clock, Dec, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor, testHost } from '@cx/testing';
+import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
 import { meteringConfig } from '../config';
 import type { UsageRecordedData } from '../domain/usage/usage.events';
 import { ALLOCATIONS_TOPIC, USAGE_TOPIC, usageRelayRoute } from '../infrastructure/metering-integration';
@@ -52,32 +52,9 @@ const stop = async (r: Running): Promise<void> => {
   await r.store.close();
 };
 
-interface Reply {
-  status: number;
-  // Bodies are read loosely on purpose: each assertion states the shape it expects.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
+type Reply = HttpReply;
 
-const call = async (
-  r: Running,
-  method: string,
-  path: string,
-  key: string | null,
-  body?: unknown,
-  opts: { contentType?: string; raw?: string } = {},
-): Promise<Reply> => {
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined || opts.raw !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
-  const res = await fetch(`${r.url}${path}`, {
-    method,
-    headers,
-    body: opts.raw ?? (body === undefined ? undefined : JSON.stringify(body)),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
-};
+const call = (r: Running, ...args: HttpCallArgs): Promise<Reply> => httpCall(r.url, ...args);
 
 const usageEvents = async (store: EventStore): Promise<RecordedEvent[]> => {
   const out: RecordedEvent[] = [];

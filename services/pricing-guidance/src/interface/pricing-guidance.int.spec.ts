@@ -8,7 +8,7 @@ import { type EventStore, openEventStore } from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { configureHttpApp } from '@cx/platform';
 import { type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, testHost } from '@cx/testing';
+import { tempDir, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
 import { GuidanceProjection } from '../application/guidance.projection';
 import { pricingGuidanceConfig } from '../config';
 import { PricingGuidanceModule } from '../pricing-guidance.module';
@@ -51,24 +51,12 @@ const stop = async (r: Running): Promise<void> => {
   await r.store.close();
 };
 
-interface Reply {
-  status: number;
-  // Bodies are read loosely on purpose: each assertion states the shape it expects.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  body: any;
-}
+// Status and body only: replies are compared whole (live against replay), and headers carry dates.
+type Reply = Pick<HttpReply, 'status' | 'body'>;
 
-const call = async (r: Running, method: string, path: string, key: string | null, body?: unknown): Promise<Reply> => {
-  const headers: Record<string, string> = {};
-  if (key !== null) headers.authorization = `Bearer ${key}`;
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const res = await fetch(`${r.url}${path}`, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : null };
+const call = async (r: Running, ...args: HttpCallArgs): Promise<Reply> => {
+  const { status, body } = await httpCall(r.url, ...args);
+  return { status, body };
 };
 
 const catalogEvents = async (store: EventStore): Promise<number> => {
