@@ -9,6 +9,7 @@ export { TopicHandler, type TopicHandlerOptions } from './nest/topic-handler.dec
 export { TopicHandlerExplorer, topicRouter } from './nest/topic-handler.explorer';
 export { MessagingModule } from './nest/messaging.module';
 export * from './relay/relay';
+export * from './relay/relay-headers';
 export * from './relay/relay-checkpoint';
 export * from './relay/envelope';
 export * from './idempotent/effect-stream';

@@ -7,6 +7,7 @@ import {
   WrongExpectedVersion,
 } from '@cx/event-store';
 import type { DeliveredMessage } from '../bus.port';
+import { relaySourceOf } from '../relay/relay-headers';
 
 // Idempotent consumption (DESIGN.md, "How an event travels"): a consumer appends the effect of a message to a
 // stream of its own, once, however often the message is delivered.
@@ -31,15 +32,13 @@ const SOURCE_REVISION = 'cx-source-revision';
 // A fixed namespace, so that the same (consumer, source event, index) always gives the same effect id.
 const EFFECT_ID_NAMESPACE = '6f1c3f2e-8a59-4d3e-9a51-3c7f0e4b2d10';
 
-/** The source of a relayed message, from the relay's headers. */
+/** The source of a relayed message, from the relay's header (`relay-headers.ts`). */
 export const sourceOf = (m: DeliveredMessage): SourceRef => {
-  const stream = m.headers['cx-stream'];
-  const revision = m.headers['cx-revision'];
-  const eventId = m.headers['cx-event-id'];
-  if (!stream || !revision || !/^\d+$/.test(revision) || !eventId) {
+  const source = relaySourceOf(m.headers);
+  if (source === undefined || !/^\d+$/.test(source.revision)) {
     throw new TypeError(`message ${m.topic}/${m.partition}/${m.offset} carries no relay source headers`);
   }
-  return { stream, revision: BigInt(revision), eventId };
+  return { stream: source.stream, revision: BigInt(source.revision), eventId: source.eventId };
 };
 
 export interface Effect {

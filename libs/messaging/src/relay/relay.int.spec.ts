@@ -1,12 +1,14 @@
-// Proves the relay publishes what the store holds, in store order per key, with its source headers; resumes
-// after its checkpoint; publishes a partly filled batch on stop; skips internal events yet moves past them; and
-// refuses to run twice under one name.
+// Proves the relay publishes what the store holds, in store order per key, with its source header; resumes
+// after its checkpoint; publishes a partly filled batch on stop; skips internal events yet moves past them; stops
+// on a route's error without checkpointing past it; and refuses to run twice under one name.
 import { join } from 'node:path';
 import { type RecordedEvent, SqliteEventStore, WrongExpectedVersion } from '@cx/event-store';
 import { tempDir, waitFor } from '@cx/testing';
 import type { DeliveredMessage } from '../bus.port';
 import { InProcessBus } from '../in-process/in-process-bus.adapter';
+import { sourceOf } from '../idempotent/effect-stream';
 import { Relay, type RelayRoute } from './relay';
+import { relaySourceOf } from './relay-headers';
 
 const TOPIC = 'cx.test.things.v1';
 
@@ -62,12 +64,11 @@ describe('Relay', () => {
     expect(bodies('a')).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(bodies('b')).toEqual([0, 1, 2]);
     const first = got.find((m) => m.key === 'a') as DeliveredMessage;
-    expect(first.headers).toMatchObject({
-      'cx-stream': 'thing-a',
-      'cx-revision': '0',
-      'cx-event-type': 'ThingHappened',
-    });
-    expect(first.headers['cx-event-id']).toMatch(/^[0-9a-f-]{36}$/);
+    expect(Object.keys(first.headers)).toEqual(['cx-source']);
+    const source = relaySourceOf(first.headers);
+    expect(source).toMatchObject({ stream: 'thing-a', revision: '0', type: 'ThingHappened' });
+    expect(source?.eventId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(sourceOf(first)).toEqual({ stream: 'thing-a', revision: 0n, eventId: source?.eventId });
     await relay.stop();
   });
 
@@ -101,6 +102,29 @@ describe('Relay', () => {
     const checkpoint = store.readStream('relay-checkpoint-r3', { direction: 'backwards', maxCount: 1 });
     for await (const c of checkpoint)
       expect(BigInt((c.data as { position: string }).position.split('/')[0] as string)).toBeLessThan(head!.commit);
+  });
+
+  it('stops with the error of a route that throws; a restart resumes after the last acknowledged batch', async () => {
+    await append('a', 3);
+    let broken = true;
+    const flaky: RelayRoute = {
+      streamPrefixes: ['thing-'],
+      toMessage: (e) => {
+        if (broken && (e.data as { i: number }).i === 2) throw new TypeError('route bug');
+        return route.toMessage(e);
+      },
+    };
+    const opts = { name: 'r5', store, bus, routes: [flaky], maxBatch: 1, checkpointIntervalMs: 0 };
+    const first = new Relay(opts);
+    await first.start();
+    await expect(first.done).rejects.toThrow('route bug');
+    await waitFor(() => got.length === 2, { what: 'the two events before the failing one' });
+    broken = false;
+    const second = new Relay(opts);
+    await second.start();
+    await waitFor(() => got.length === 3, { what: 'the failing event, once fixed' });
+    await second.stop();
+    expect(bodies('a')).toEqual([0, 1, 2]);
   });
 
   it('fences a second relay of the same name: one of them stops with WrongExpectedVersion', async () => {

@@ -1,13 +1,7 @@
-import {
-  type EventFilter,
-  type EventStore,
-  type Position,
-  type RecordedEvent,
-  type Subscription,
-  positionToString,
-} from '@cx/event-store';
+import type { EventFilter, EventStore, Position, RecordedEvent, Subscription } from '@cx/event-store';
 import type { MessageBus, OutgoingMessage } from '../bus.port';
 import { RelayCheckpoint, checkpointStream } from './relay-checkpoint';
+import { relayHeaders } from './relay-headers';
 
 // The relay follows the store and publishes integration events to the bus (DESIGN.md, "How an event travels").
 // Nothing publishes from a command handler: a handler appends, and the relay, following `$all` with a catch-up
@@ -57,20 +51,6 @@ export interface RelayOptions {
   onPublished?: (info: { events: number; messages: number; position: Position }) => void;
 }
 
-/** Standard headers of every relayed message, so consumers can deduplicate and trace without decoding. */
-export const relayHeaders = (e: RecordedEvent): Record<string, string> => {
-  const h: Record<string, string> = {
-    'cx-event-id': e.id,
-    'cx-event-type': e.type,
-    'cx-stream': e.streamId,
-    'cx-revision': e.revision.toString(),
-    'cx-position': positionToString(e.position),
-  };
-  if (typeof e.metadata.correlationId === 'string') h['cx-correlation-id'] = e.metadata.correlationId;
-  if (typeof e.metadata.causationId === 'string') h['cx-causation-id'] = e.metadata.causationId;
-  return h;
-};
-
 const TIMEOUT = Symbol('timeout');
 
 export class Relay {
@@ -117,7 +97,7 @@ export class Relay {
 
   private async run(subscription: Subscription): Promise<void> {
     const it = subscription[Symbol.asyncIterator]();
-    let buffer: RecordedEvent[] = [];
+    let batch = new PendingBatch();
     let pending = it.next();
     let deadline: Promise<typeof TIMEOUT> | null = null;
     // One batch may be in flight while the next one is read and encoded; batches are still published one after
@@ -125,33 +105,44 @@ export class Relay {
     let inFlight: Promise<void> = Promise.resolve();
     const ship = async (): Promise<void> => {
       deadline = null;
-      const batch = buffer;
-      buffer = [];
+      const full = batch;
+      batch = new PendingBatch();
       const previous = inFlight;
-      inFlight = previous.then(() => this.publish(batch));
+      inFlight = previous.then(() => this.publish(full));
       // A failed publish ends the subscription, so the loop stops waiting for events and reports the failure
       // (it is rethrown below, where `inFlight` is awaited).
       inFlight.catch(() => void subscription.unsubscribe());
       // Only one batch ahead: wait for the previous one before reading further.
       await previous;
     };
-    for (;;) {
-      // Wait for the next event; with a partly filled batch, wait at most until its deadline.
-      const next = deadline === null ? await pending : await Promise.race([pending, deadline]);
-      if (next === TIMEOUT) {
-        await ship();
-        continue;
+    try {
+      for (;;) {
+        // Wait for the next event; with a partly filled batch, wait at most until its deadline.
+        const next = deadline === null ? await pending : await Promise.race([pending, deadline]);
+        if (next === TIMEOUT) {
+          await ship();
+          continue;
+        }
+        if (next.done) break;
+        pending = it.next();
+        // Turned into messages as it arrives rather than when its batch is published: the recorded event (its
+        // parsed data) then dies young, instead of living through a broker round trip into the old generation,
+        // which made garbage collection a large share of the relay's time.
+        this.collect(batch, next.value);
+        if (batch.events >= this.maxBatch) await ship();
+        else if (deadline === null)
+          deadline = new Promise((resolve) => setTimeout(() => resolve(TIMEOUT), this.maxDelayMs));
       }
-      if (next.done) break;
-      buffer.push(next.value);
-      pending = it.next();
-      if (buffer.length >= this.maxBatch) await ship();
-      else if (deadline === null)
-        deadline = new Promise((resolve) => setTimeout(() => resolve(TIMEOUT), this.maxDelayMs));
+    } catch (e) {
+      // A route threw, or the batch before failed to publish: nothing after the last acknowledged batch is
+      // checkpointed, so a restart publishes it again.
+      await subscription.unsubscribe();
+      await inFlight.catch(() => undefined);
+      throw e;
     }
     // The subscription ended (stop, or the store closed): what was read is still published, and checkpointed.
     if (this.stopping) {
-      if (buffer.length > 0) await ship();
+      if (batch.events > 0) await ship();
       await inFlight;
       await this.saveCheckpoint();
     } else {
@@ -159,43 +150,31 @@ export class Relay {
     }
   }
 
-  private async publish(batch: RecordedEvent[]): Promise<void> {
-    if (batch.length === 0) return;
-    const byTopic = new Map<string, OutgoingMessage[]>();
-    let messages = 0;
-    for (const e of batch) {
-      for (const route of this.opts.routes) {
-        if (!route.streamPrefixes.some((p) => e.streamId.startsWith(p))) continue;
-        const out = route.toMessage(e);
-        if (out === null) continue;
-        if (Array.isArray(out)) {
-          for (const m of out as readonly RelayMessage[]) this.add(byTopic, e, m);
-          messages += (out as readonly RelayMessage[]).length;
-        } else {
-          this.add(byTopic, e, out as RelayMessage);
-          messages++;
-        }
+  /** Adds the messages of one recorded event (none for an internal one) to the batch. */
+  private collect(batch: PendingBatch, e: RecordedEvent): void {
+    batch.events++;
+    batch.last = e.position;
+    for (const route of this.opts.routes) {
+      if (!startsWithAny(e.streamId, route.streamPrefixes)) continue;
+      const out = route.toMessage(e);
+      if (out === null) continue;
+      if (Array.isArray(out)) {
+        for (const m of out as readonly RelayMessage[]) batch.add(e, m);
+      } else {
+        batch.add(e, out as RelayMessage);
       }
     }
-    // Topics are independent (order is promised per key, and a key lives in one topic), so they go in parallel.
-    await Promise.all([...byTopic].map(([topic, list]) => this.opts.bus.publish(topic, list)));
-    const last = batch[batch.length - 1] as RecordedEvent;
-    this.unsaved = last.position;
-    if (Date.now() - this.lastCheckpointAt >= this.checkpointIntervalMs) await this.saveCheckpoint();
-    this.opts.onPublished?.({ events: batch.length, messages, position: last.position });
   }
 
-  /** One message with the standard headers (the route's own win), built as one object rather than three. */
-  private add(byTopic: Map<string, OutgoingMessage[]>, e: RecordedEvent, m: RelayMessage): void {
-    let list = byTopic.get(m.topic);
-    if (list === undefined) {
-      list = [];
-      byTopic.set(m.topic, list);
-    }
-    const headers = relayHeaders(e);
-    const own = m.message.headers;
-    if (own !== undefined) Object.assign(headers, own);
-    list.push({ key: m.message.key, value: m.message.value, headers });
+  private async publish(batch: PendingBatch): Promise<void> {
+    if (batch.last === null) return;
+    // Topics are independent (order is promised per key, and a key lives in one topic), so they go in parallel.
+    const sends: Promise<void>[] = [];
+    for (const [topic, list] of batch.byTopic) sends.push(this.opts.bus.publish(topic, list));
+    await Promise.all(sends);
+    this.unsaved = batch.last;
+    if (Date.now() - this.lastCheckpointAt >= this.checkpointIntervalMs) await this.saveCheckpoint();
+    this.opts.onPublished?.({ events: batch.events, messages: batch.messages, position: batch.last });
   }
 
   private async saveCheckpoint(): Promise<void> {
@@ -206,3 +185,32 @@ export class Relay {
     if (this.unsaved === position) this.unsaved = null;
   }
 }
+
+/** The messages of the events read since the last publish, by topic. */
+class PendingBatch {
+  readonly byTopic = new Map<string, OutgoingMessage[]>();
+  /** Events read, including internal ones that publish nothing (the checkpoint moves past them all the same). */
+  events = 0;
+  messages = 0;
+  /** The position of the last event read. */
+  last: Position | null = null;
+
+  /** One message with the standard headers (the route's own win), built as one object rather than three. */
+  add(e: RecordedEvent, m: RelayMessage): void {
+    let list = this.byTopic.get(m.topic);
+    if (list === undefined) {
+      list = [];
+      this.byTopic.set(m.topic, list);
+    }
+    const headers = relayHeaders(e);
+    const own = m.message.headers;
+    if (own !== undefined) Object.assign(headers, own);
+    list.push({ key: m.message.key, value: m.message.value, headers });
+    this.messages++;
+  }
+}
+
+const startsWithAny = (s: string, prefixes: readonly string[]): boolean => {
+  for (const p of prefixes) if (s.startsWith(p)) return true;
+  return false;
+};

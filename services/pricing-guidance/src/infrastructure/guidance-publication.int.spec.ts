@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type GuidanceEvent, decodeEvent, timestampDate } from '@cx/contracts';
 import { SqliteEventStore } from '@cx/event-store';
-import { KafkaBus, Relay } from '@cx/messaging';
+import { KafkaBus, Relay, relaySourceOf } from '@cx/messaging';
 import { SimulatedClock } from '@cx/shared-kernel';
 import { kafkaBrokers, tempDir, waitFor } from '@cx/testing';
 import { loadStarterCatalog } from '../application/catalog.handlers';
@@ -35,7 +35,7 @@ describe('guidance publication over Kafka', () => {
       group: `pricing-test-${randomUUID()}`,
       topics: [GUIDANCE_TOPIC],
       handler: async (m) => {
-        if (mine.has(m.headers['cx-event-id'] ?? '')) received.push(decodeEvent(GUIDANCE_TOPIC, m.value));
+        if (mine.has(relaySourceOf(m.headers)?.eventId ?? '')) received.push(decodeEvent(GUIDANCE_TOPIC, m.value));
       },
     });
     try {
