@@ -306,7 +306,10 @@ const fixtures: Fixture[] = [
     topic: 'cx.metering.usage.v1',
     init: {
       envelope: envelope('acc_1'),
-      event: { case: 'usageVoided', value: { ref: { source: 'urn:buyer:acc_1', id: 'u-2' }, reason: 'duplicate' } },
+      event: {
+        case: 'usageVoided',
+        value: { ref: { source: 'urn:buyer:acc_1', id: 'u-2' }, reason: 'duplicate', previousQuantity: '3600' },
+      },
     },
   },
   {

@@ -7,3 +7,5 @@ export * from './application/metering.read-model';
 export * from './interface/metering.service';
 export * from './infrastructure/metering-integration';
 export * from './metering.module';
+export * from './interface/cloudevents-kafka';
+export { REJECTION_HEADERS } from './interface/usage-submissions.consumer';

@@ -3,15 +3,18 @@ import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import { MeteringProjection } from './application/metering.projection';
 import { loadMeteringConfig, METERING_CONFIG, type MeteringConfig, meteringConfig } from './config';
 import { AllocationsConsumer } from './infrastructure/allocations.consumer';
+import { PeriodsConsumer } from './infrastructure/periods.consumer';
 import { CloudEventsContentTypes } from './interface/cloudevents-content-types';
 import { MetersController, UsageController } from './interface/metering.controllers';
 import { MeteringService } from './interface/metering.service';
+import { UsageSubmissionsConsumer } from './interface/usage-submissions.consumer';
 
 /**
  * The metering service: meters, usage ingestion (exactly once per CloudEvent `(source, id)`) and usage
  * aggregates. Hosted with the other services by the embedded process (apps/exchange) or alone. The host provides
- * EVENT_STORE and CLOCK (globally), the AuthGuard, and MESSAGE_BUS (MessagingModule) with the topic
- * `cx.matching.allocations.v1` declared, on which it hears allocations. It registers the CloudEvents content
+ * EVENT_STORE and CLOCK (globally), the AuthGuard, and MESSAGE_BUS (MessagingModule) with the topics it
+ * consumes declared: `cx.matching.allocations.v1` (allocations), `cx.billing.periods.v1` (period closes) and,
+ * unless `kafkaIngest` is off, the submissions topic (`meteringTopicSpecs` has the last two). It registers the CloudEvents content
  * types on Fastify itself. Imported as is, it reads its configuration from the environment (CX_METERING_*);
  * `forRoot(config)` passes one in instead.
  */
@@ -26,6 +29,8 @@ import { MeteringService } from './interface/metering.service';
     },
     MeteringService,
     AllocationsConsumer,
+    PeriodsConsumer,
+    UsageSubmissionsConsumer,
     CloudEventsContentTypes,
   ],
   exports: [MeteringService, MeteringProjection, METERING_CONFIG],

@@ -14,3 +14,16 @@ export type AllocationHeard = { type: 'AllocationHeard'; data: AllocationHeardDa
 
 export const ALLOCATION_STREAM_PREFIX = 'metering-allocation-';
 export const allocationStream = (id: string): string => `${ALLOCATION_STREAM_PREFIX}${id}`;
+
+// A billing period metering heard closed on `cx.billing.periods.v1`, recorded once per period so that lateness
+// survives a restart. Usage whose time falls in it is still accepted, marked late.
+export interface PeriodClosedHeardData {
+  period: string;
+  startMs: number;
+  endMs: number;
+}
+
+export type PeriodClosedHeard = { type: 'PeriodClosedHeard'; data: PeriodClosedHeardData };
+
+export const PERIOD_STREAM_PREFIX = 'metering-period-';
+export const periodStream = (period: string): string => `${PERIOD_STREAM_PREFIX}${period}`;

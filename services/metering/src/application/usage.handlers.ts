@@ -1,6 +1,24 @@
-import { NO_STREAM, type Position, type RecordedEvent, WrongExpectedVersion } from '@cx/event-store';
+import {
+  type AppendResult,
+  load,
+  NO_STREAM,
+  type Position,
+  type RecordedEvent,
+  toNewEvents,
+  WrongExpectedVersion,
+  withConcurrencyRetry,
+} from '@cx/event-store';
 import type { MeterDefinition } from '../domain/meter/meter.events';
-import { type ReporterRole, type UsageRecordedData, usageFingerprint, usageStream } from '../domain/usage/usage.events';
+import { inIntervals, type Interval } from '../domain/period/closed-periods';
+import { type Corrector, decide, evolve, noUsage, type UsageState } from '../domain/usage/usage-correction.decider';
+import {
+  isUsageEvent,
+  type ReporterRole,
+  type UsageEvent,
+  type UsageRecordedData,
+  usageFingerprint,
+  usageStream,
+} from '../domain/usage/usage.events';
 import { type Rejection, type ValidUsage, validateUsage } from '../domain/usage/usage.validation';
 import type { AllocationHeardData } from './metering.events';
 import type { CommandMetadata, MeteringDeps } from './ports';
@@ -19,11 +37,16 @@ export interface Publisher {
 export interface UsageViews {
   meters: ReadonlyMap<string, MeterDefinition>;
   allocations: ReadonlyMap<string, AllocationHeardData>;
+  /** The billing periods heard closed: usage in one is accepted as late. */
+  closedPeriods: readonly Interval[];
 }
 
 export type UsageResult =
-  | { index: number; source: string | null; id: string | null; status: 'accepted' | 'duplicate' }
+  | { index: number; source: string | null; id: string | null; status: 'accepted' | 'duplicate'; late: boolean }
   | ({ index: number; source: string | null; id: string | null; status: 'rejected' } & Rejection);
+
+/** Who publishes each event: one principal for an HTTP request; per message on Kafka, where it may be missing. */
+export type PublisherOf = Publisher | ((index: number) => Publisher | Rejection);
 
 export interface IngestOutcome {
   results: UsageResult[];
@@ -81,7 +104,7 @@ const readFirst = async (deps: MeteringDeps, stream: string): Promise<RecordedEv
 export const ingestUsage = async (
   deps: MeteringDeps,
   raws: readonly unknown[],
-  publisher: Publisher,
+  publisher: PublisherOf,
   views: UsageViews,
   meta: CommandMetadata,
 ): Promise<IngestOutcome> => {
@@ -98,7 +121,9 @@ export const ingestUsage = async (
       });
       if ('rejected' in v) return { index, ...ident, status: 'rejected', ...v.rejected };
       const u = v.ok;
-      const who = authorise(u, publisher, views);
+      const by = typeof publisher === 'function' ? publisher(index) : publisher;
+      if ('code' in by) return { index, ...ident, status: 'rejected', ...by };
+      const who = authorise(u, by, views);
       if ('code' in who) return { index, ...ident, status: 'rejected', ...who };
       const data: UsageRecordedData = {
         source: u.source,
@@ -114,6 +139,8 @@ export const ingestUsage = async (
         reporterRole: who.role,
         reporterAccount: who.account,
         recordedAt: now.toISOString(),
+        // Still accepted: a closed period's statement is never edited; billing books late usage in the next one.
+        late: inIntervals(views.closedPeriods, Date.parse(u.time)),
       };
       const stream = usageStream(u.source, u.id);
       try {
@@ -131,12 +158,12 @@ export const ingestUsage = async (
           { expectedRevision: NO_STREAM },
         );
         if (lastPosition === null || r.position.commit > lastPosition.commit) lastPosition = r.position;
-        return { index, source: u.source, id: u.id, status: 'accepted' };
+        return { index, source: u.source, id: u.id, status: 'accepted', late: data.late === true };
       } catch (e) {
         if (!(e instanceof WrongExpectedVersion)) throw e;
         const stored = (await readFirst(deps, stream)).data as UsageRecordedData;
         if (usageFingerprint(stored) === usageFingerprint(data)) {
-          return { index, source: u.source, id: u.id, status: 'duplicate' };
+          return { index, source: u.source, id: u.id, status: 'duplicate', late: stored.late === true };
         }
         return {
           index,
@@ -152,3 +179,32 @@ export const ingestUsage = async (
   );
   return { results, lastPosition };
 };
+
+/**
+ * Amends or voids the usage recorded under `(source, id)`: load its stream, decide, append at the revision read (a
+ * concurrent correction makes the append fail and the decision is taken again on the new state). Returns the
+ * state after the correction and the append's result, null when the correction repeated the last one.
+ */
+export const correctUsage = (
+  deps: MeteringDeps,
+  ref: { source: string; id: string },
+  request: { type: 'AmendUsage'; quantity: unknown; reason: unknown } | { type: 'VoidUsage'; reason: unknown },
+  by: Corrector,
+  closed: readonly Interval[],
+  meta: CommandMetadata,
+): Promise<{ events: UsageEvent[]; result: AppendResult | null; state: UsageState }> =>
+  withConcurrencyRetry(async () => {
+    const stream = usageStream(ref.source, ref.id);
+    const { state, revision } = await load(deps.store, stream, evolve, noUsage, isUsageEvent);
+    const common = { reason: request.reason, by, closed, now: deps.clock.now() };
+    const events = decide(
+      request.type === 'AmendUsage'
+        ? { type: 'AmendUsage', data: { ...common, quantity: request.quantity } }
+        : { type: 'VoidUsage', data: common },
+      state,
+    );
+    const after = events.reduce(evolve, state);
+    if (events.length === 0) return { events, result: null, state: after };
+    const result = await deps.store.appendToStream(stream, toNewEvents(events, meta), { expectedRevision: revision });
+    return { events, result, state: after };
+  });

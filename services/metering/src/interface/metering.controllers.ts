@@ -4,6 +4,7 @@ import {
   Get,
   Headers,
   HttpCode,
+  Param,
   Post,
   Query,
   Res,
@@ -21,6 +22,7 @@ import {
   ApiOperation,
   ApiTags,
   ApiUnauthorizedResponse,
+  ApiUnprocessableEntityResponse,
   ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
@@ -32,11 +34,14 @@ import { CommandMeta } from '@cx/auth';
 import {
   AggregateQueryDto,
   AggregateView,
+  AmendUsageDto,
+  CorrectionView,
   DefineMeterDto,
   MeterPage,
   MeterView,
   UsageBatchView,
   UsageResultView,
+  VoidUsageDto,
 } from './metering.dto';
 import { PageQueryDto } from '@cx/platform';
 import { MeteringService } from './metering.service';
@@ -111,7 +116,9 @@ export class UsageController {
       'event answers 201 (accepted), 200 (duplicate), or an error: 400 (invalid), 404 METERING.SUBJECT_NOT_FOUND ' +
       '(no such allocation, or not yours), 409 METERING.CONFLICT. Per-event codes: METERING.INVALID_EVENT, ' +
       'MISSING_FIELD, INVALID_FIELD, UNSUPPORTED_SPECVERSION, INVALID_TIME, UNKNOWN_METER, NOT_A_DECIMAL_STRING, ' +
-      'MALFORMED_DECIMAL, NEGATIVE_QUANTITY, FUTURE_TIME, TOO_OLD, SUBJECT_NOT_FOUND, CONFLICT.',
+      'MALFORMED_DECIMAL, NEGATIVE_QUANTITY, FUTURE_TIME, TOO_OLD, SUBJECT_NOT_FOUND, CONFLICT. Usage whose time ' +
+      'lies in a billing period already closed is still accepted, with `late: true`: billing books it as an ' +
+      'adjustment in the next open period.',
   })
   @ApiBody({ schema: { oneOf: [{ type: 'object' }, { type: 'array', items: { type: 'object' } }] } })
   @ApiOkResponse({ type: UsageBatchView, description: 'A batch (per-event results), or a single duplicate.' })
@@ -157,6 +164,65 @@ export class UsageController {
     }
     reply.status(result.status === 'accepted' ? 201 : 200);
     return result;
+  }
+
+  @Post(':source/:id/amend')
+  @Roles('integrator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary:
+      'Replace the quantity of recorded usage, with a reason. The original is kept; aggregates count the new one.',
+    description:
+      "`source` and `id` are the CloudEvent's, URL-encoded. Only the account whose reading it is (or admin) may " +
+      'correct it; anyone else gets 404. Repeating the last amendment exactly answers `unchanged`. Published as ' +
+      'UsageAmended on cx.metering.usage.v1.',
+  })
+  @ApiOkResponse({ type: CorrectionView })
+  @ApiBadRequestResponse({
+    description:
+      'METERING.MISSING_FIELD, INVALID_FIELD (reason), NOT_A_DECIMAL_STRING, MALFORMED_DECIMAL, NEGATIVE_QUANTITY (quantity)',
+  })
+  @ApiNotFoundResponse({ description: 'METERING.USAGE_NOT_FOUND' })
+  @ApiConflictResponse({ description: 'METERING.USAGE_VOIDED' })
+  @ApiUnprocessableEntityResponse({ description: 'METERING.NO_CHANGE' })
+  @ApiForbiddenResponse({ description: 'AUTH.FORBIDDEN' })
+  amend(
+    @Param('source') source: string,
+    @Param('id') id: string,
+    @Body() body: AmendUsageDto,
+    @CurrentPrincipal() principal: Principal,
+    @CommandMeta() meta: CommandMetadata,
+  ): Promise<CorrectionView> {
+    return this.metering.correct(
+      { source, id },
+      { type: 'AmendUsage', quantity: body.quantity, reason: body.reason },
+      principal,
+      meta,
+    );
+  }
+
+  @Post(':source/:id/void')
+  @Roles('integrator', 'admin')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Void recorded usage, with a reason: it counts for nothing from now on. The original is kept.',
+    description:
+      'Only the account whose reading it is (or admin) may void it; anyone else gets 404. Voiding again with the ' +
+      'same reason answers `unchanged`. Published as UsageVoided on cx.metering.usage.v1.',
+  })
+  @ApiOkResponse({ type: CorrectionView })
+  @ApiBadRequestResponse({ description: 'METERING.MISSING_FIELD, INVALID_FIELD (reason)' })
+  @ApiNotFoundResponse({ description: 'METERING.USAGE_NOT_FOUND' })
+  @ApiConflictResponse({ description: 'METERING.USAGE_VOIDED (voided before, with another reason)' })
+  @ApiForbiddenResponse({ description: 'AUTH.FORBIDDEN' })
+  void(
+    @Param('source') source: string,
+    @Param('id') id: string,
+    @Body() body: VoidUsageDto,
+    @CurrentPrincipal() principal: Principal,
+    @CommandMeta() meta: CommandMetadata,
+  ): Promise<CorrectionView> {
+    return this.metering.correct({ source, id }, { type: 'VoidUsage', reason: body.reason }, principal, meta);
   }
 
   @Get('aggregate')

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Allow, IsBoolean, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
 import { aggregations } from '../domain/meter/meter.events';
 import { windowSizes } from '../domain/usage/usage-aggregate';
 
@@ -119,6 +119,10 @@ export class UsageResultView {
   @ApiPropertyOptional({ description: 'METERING.* when rejected' }) code?: string;
   @ApiPropertyOptional() field?: string;
   @ApiPropertyOptional() message?: string;
+  @ApiPropertyOptional({
+    description: 'Accepted or duplicate: the usage lies in a billing period already closed (booked as an adjustment).',
+  })
+  late?: boolean;
 }
 
 export class UsageBatchView {
@@ -126,4 +130,36 @@ export class UsageBatchView {
   @ApiProperty() accepted!: number;
   @ApiProperty() duplicates!: number;
   @ApiProperty() rejected!: number;
+}
+
+// Correction bodies: the fields are allowed through untyped on purpose, so that a wrong value is answered with the
+// domain's METERING.* code and field (the same decimal rules as a reading) rather than a generic VALIDATION.INVALID.
+export class AmendUsageDto {
+  @ApiProperty({ example: '3600', description: 'The quantity that counts from now on: a non-negative decimal string.' })
+  @Allow()
+  quantity?: unknown;
+
+  @ApiProperty({ example: 'agent double-counted a restart', maxLength: 500 })
+  @Allow()
+  reason?: unknown;
+}
+
+export class VoidUsageDto {
+  @ApiProperty({ example: 'test traffic', maxLength: 500 })
+  @Allow()
+  reason?: unknown;
+}
+
+export class CorrectionView {
+  @ApiProperty() source!: string;
+  @ApiProperty() id!: string;
+  @ApiProperty({
+    enum: ['amended', 'voided', 'unchanged'],
+    description: 'unchanged: this repeated the last correction',
+  })
+  outcome!: string;
+  @ApiProperty({ description: 'The quantity that counts now, "0" once void.' }) quantity!: string;
+  @ApiProperty() voided!: boolean;
+  @ApiProperty({ description: 'The usage lies in a period billing has closed: billing books it as an adjustment.' })
+  late!: boolean;
 }

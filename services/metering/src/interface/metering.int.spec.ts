@@ -1,4 +1,4 @@
-// Proves metering over real HTTP and a real SQLite file: starter meters (once), the usage validation table with per-event codes where refused events store nothing and accepted ones in the same batch are kept, tenancy from allocations heard on the bus, exactly-once by (source, id) under concurrent repeats, CloudEvents content types, and aggregates equal to a recomputation from the stored events.
+// Proves metering over real HTTP and a real SQLite file: starter meters (once), the usage validation table with per-event codes where refused events store nothing and accepted ones in the same batch are kept, tenancy from allocations heard on the bus, exactly-once by (source, id) under concurrent repeats, CloudEvents content types, aggregates equal to a recomputation from the stored events, late usage before and after a period close heard on the bus, and amend/void (tenancy, codes, aggregates, relay).
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { type DynamicModule } from '@nestjs/common';
@@ -13,7 +13,13 @@ import { type Clock, Dec, SimulatedClock } from '@cx/shared-kernel';
 import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
 import { meteringConfig } from '../config';
 import type { UsageRecordedData } from '../domain/usage/usage.events';
-import { ALLOCATIONS_TOPIC, USAGE_TOPIC, usageRelayRoute } from '../infrastructure/metering-integration';
+import {
+  ALLOCATIONS_TOPIC,
+  meteringTopicSpecs,
+  PERIODS_TOPIC,
+  USAGE_TOPIC,
+  usageRelayRoute,
+} from '../infrastructure/metering-integration';
 import { MeteringModule } from '../metering.module';
 import { MeteringService } from './metering.service';
 
@@ -36,7 +42,7 @@ const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): Dynamic
 const start = async (file: string, clock: Clock): Promise<Running> => {
   const store = await openEventStore(`sqlite:${file}`);
   const bus = new InProcessBus({ logger: quiet });
-  await bus.declareTopics([{ name: ALLOCATIONS_TOPIC, partitions: 2 }]);
+  await bus.declareTopics([{ name: ALLOCATIONS_TOPIC, partitions: 2 }, ...meteringTopicSpecs]);
   const app = await NestFactory.create<NestFastifyApplication>(hostModule(store, clock, bus), new FastifyAdapter(), {
     logger: false,
   });
@@ -363,6 +369,179 @@ describe('metering over HTTP', () => {
     const m = msg as { message: { value: Buffer } };
     const decoded = decodeEvent(USAGE_TOPIC, m.message.value);
     expect(decoded.event.case).toBe('usageRecorded');
+  });
+
+  const publishPeriodClosed = async (period: string, start: string, end: string) => {
+    const ev = createEvent(PERIODS_TOPIC, {
+      envelope: {
+        eventId: `evt-close-${period}`,
+        aggregateId: period,
+        occurredAt: timestampFromDate(clock.now()),
+        correlationId: `corr-close-${period}`,
+        causationId: `corr-close-${period}`,
+        source: { streamId: `period-${period}`, streamRevision: 1n },
+      },
+      event: {
+        case: 'periodClosed',
+        value: { period, kind: 1, start: timestampFromDate(new Date(start)), end: timestampFromDate(new Date(end)) },
+      },
+    });
+    await r.bus.publish(PERIODS_TOPIC, [toKafkaRecord(PERIODS_TOPIC, ev)]);
+  };
+
+  it('accepts usage for a closed period as late, and only after the close is heard', async () => {
+    const before = usage({ time: '2026-03-09T12:00:00Z' });
+    const first = await call(r, 'POST', '/v1/usage', provider, [before]);
+    expect(first.body.results[0]).toMatchObject({ status: 'accepted', late: false });
+    // Heard twice (redelivery): recorded once.
+    await publishPeriodClosed('2026-03-09', '2026-03-09T00:00:00Z', '2026-03-10T00:00:00Z');
+    await publishPeriodClosed('2026-03-09', '2026-03-09T00:00:00Z', '2026-03-10T00:00:00Z');
+    const metering = r.app.get(MeteringService);
+    await waitFor(() => metering.isPeriodClosed('2026-03-09'), { what: 'the close heard' });
+    const after = usage({ time: '2026-03-09T13:00:00Z' });
+    const today = usage({ time: '2026-03-10T08:00:00Z' });
+    const second = await call(r, 'POST', '/v1/usage', provider, [after, today, before]);
+    expect(second.body.results.map((x: { status: string; late: boolean }) => [x.status, x.late])).toEqual([
+      ['accepted', true],
+      ['accepted', false],
+      // A duplicate answers with what was stored: accepted on time.
+      ['duplicate', false],
+    ]);
+    const single = await call(r, 'POST', '/v1/usage', provider, usage({ time: '2026-03-09T23:59:59.999Z' }));
+    expect([single.status, single.body.late]).toEqual([201, true]);
+    const periods: RecordedEvent[] = [];
+    for await (const e of r.store.readAll({ filter: { streamNamePrefixes: ['metering-period-'] } })) periods.push(e);
+    expect(periods.map((e) => e.type)).toEqual(['PeriodClosedHeard']);
+    const stored = (await usageEvents(r.store)).find((e) => (e.data as UsageRecordedData).id === after.id);
+    expect((stored?.data as UsageRecordedData).late).toBe(true);
+    const msg = usageRelayRoute.toMessage(stored as RecordedEvent) as { message: { value: Buffer } };
+    const decoded = decodeEvent(USAGE_TOPIC, msg.message.value);
+    expect(decoded.event.case === 'usageRecorded' && decoded.event.value.late).toBe(true);
+  });
+
+  it('amends and voids usage: the original is kept, aggregates follow the latest state, others get 404', async () => {
+    const minute = '2026-03-10T07:10:00Z';
+    const a = usage({ time: '2026-03-10T07:10:05Z' }, { quantity: '100' });
+    const b = usage({ time: '2026-03-10T07:10:30Z' }, { quantity: '50' });
+    expect((await call(r, 'POST', '/v1/usage', provider, [a, b])).body.accepted).toBe(2);
+    const path = (u: { source: string; id: string }, action: string) =>
+      `/v1/usage/${encodeURIComponent(u.source)}/${encodeURIComponent(u.id)}/${action}`;
+    const minuteValue = async () => {
+      const res = await call(
+        r,
+        'GET',
+        `/v1/usage/aggregate?subject=${ALLOC}&meter=accelerator_seconds&from=${minute}&to=2026-03-10T07:11:00Z&window=minute&reporter=provider`,
+        provider,
+      );
+      const w = res.body.windows[0] as { value: string; events: number } | undefined;
+      return w ? [w.value, w.events] : ['0', 0];
+    };
+    expect(await minuteValue()).toEqual(['150', 2]);
+
+    // Ordered by which check wins: not yours or not there (404) before anything about the body.
+    const refusals: [string, string, string, unknown, number, string, string | undefined][] = [
+      ['the buyer', buyer, path(a, 'amend'), { quantity: '-1' }, 404, 'METERING.USAGE_NOT_FOUND', undefined],
+      ['a stranger', stranger, path(a, 'void'), { reason: 'x' }, 404, 'METERING.USAGE_NOT_FOUND', undefined],
+      [
+        'no such usage',
+        provider,
+        path({ source: a.source, id: 'nope' }, 'amend'),
+        { quantity: '1', reason: 'x' },
+        404,
+        'METERING.USAGE_NOT_FOUND',
+        undefined,
+      ],
+      ['no reason', provider, path(a, 'amend'), { quantity: '70' }, 400, 'METERING.MISSING_FIELD', 'reason'],
+      [
+        'negative quantity',
+        provider,
+        path(a, 'amend'),
+        { quantity: '-1', reason: 'x' },
+        400,
+        'METERING.NEGATIVE_QUANTITY',
+        'quantity',
+      ],
+      [
+        'quantity a number',
+        provider,
+        path(a, 'amend'),
+        { quantity: 70, reason: 'x' },
+        400,
+        'METERING.NOT_A_DECIMAL_STRING',
+        'quantity',
+      ],
+      [
+        'same quantity',
+        provider,
+        path(a, 'amend'),
+        { quantity: '100', reason: 'x' },
+        422,
+        'METERING.NO_CHANGE',
+        'quantity',
+      ],
+    ];
+    for (const [what, key, p, body, status, code, field] of refusals) {
+      const res = await call(r, 'POST', p, key, body);
+      expect({ what, status: res.status, code: res.body.code, field: res.body.details?.[0]?.field }).toEqual({
+        what,
+        status,
+        code,
+        field,
+      });
+    }
+    expect(await minuteValue()).toEqual(['150', 2]);
+
+    const amended = await call(r, 'POST', path(a, 'amend'), provider, { quantity: '70', reason: 'agent restart' });
+    expect([amended.status, amended.body]).toEqual([
+      200,
+      { source: a.source, id: a.id, outcome: 'amended', quantity: '70', voided: false, late: false },
+    ]);
+    const repeated = await call(r, 'POST', path(a, 'amend'), provider, { quantity: '70', reason: 'agent restart' });
+    expect(repeated.body.outcome).toBe('unchanged');
+    expect(await minuteValue()).toEqual(['120', 2]);
+
+    const voided = await call(r, 'POST', path(b, 'void'), admin, { reason: 'test traffic' });
+    expect(voided.body).toMatchObject({ outcome: 'voided', quantity: '0', voided: true });
+    expect(await minuteValue()).toEqual(['70', 1]);
+    const amendVoid = await call(r, 'POST', path(b, 'amend'), provider, { quantity: '1', reason: 'x' });
+    expect([amendVoid.status, amendVoid.body.code]).toEqual([409, 'METERING.USAGE_VOIDED']);
+    // The integrator's retry of the original event is still a duplicate, not a new reading.
+    const retry = await call(r, 'POST', '/v1/usage', provider, [a, b]);
+    expect(retry.body.duplicates).toBe(2);
+    expect(await minuteValue()).toEqual(['70', 1]);
+
+    // History is kept: the original first, then the corrections pointing at it, published on the usage topic.
+    const streamOf = async (u: { source: string; id: string }) => {
+      const all: RecordedEvent[] = [];
+      for await (const e of r.store.readAll({ filter: { streamNamePrefixes: ['usage-'] } })) {
+        const d = e.data as { source: string; id: string };
+        if (d.source === u.source && d.id === u.id) all.push(e);
+      }
+      return all;
+    };
+    const aEvents = await streamOf(a);
+    expect(aEvents.map((e) => [e.type, (e.data as { quantity: string }).quantity])).toEqual([
+      ['UsageRecorded', '100'],
+      ['UsageAmended', '70'],
+    ]);
+    const amendMsg = usageRelayRoute.toMessage(aEvents[1] as RecordedEvent) as {
+      message: { key: string; value: Buffer };
+    };
+    expect(amendMsg.message.key).toBe(ALLOC);
+    const amendDecoded = decodeEvent(USAGE_TOPIC, amendMsg.message.value);
+    expect(amendDecoded.event.case).toBe('usageAmended');
+    expect(amendDecoded.event.value).toMatchObject({
+      ref: { source: a.source, id: a.id },
+      quantity: '70',
+      previousQuantity: '100',
+      reason: 'agent restart',
+    });
+    const bEvents = await streamOf(b);
+    const voidMsg = usageRelayRoute.toMessage(bEvents[1] as RecordedEvent) as { message: { value: Buffer } };
+    expect(decodeEvent(USAGE_TOPIC, voidMsg.message.value).event).toMatchObject({
+      case: 'usageVoided',
+      value: { ref: { source: b.source, id: b.id }, previousQuantity: '50', reason: 'test traffic' },
+    });
   });
 
   it('rebuilds the same aggregates after a restart and seeds no meter twice', async () => {

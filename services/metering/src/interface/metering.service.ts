@@ -4,15 +4,35 @@ import { EVENT_STORE, type EventStore, type Position } from '@cx/event-store';
 import { CLOCK, type Clock, DomainError, paginate, parsePageRequest, type Page } from '@cx/shared-kernel';
 import { recordAllocation } from '../application/allocation.handlers';
 import { defineMeter, seedMeters } from '../application/meter.handlers';
-import type { AllocationHeardData } from '../application/metering.events';
+import type { AllocationHeardData, PeriodClosedHeardData } from '../application/metering.events';
 import { MeteringProjection } from '../application/metering.projection';
+import { recordPeriodClosed } from '../application/period.handlers';
 import type { CommandMetadata, MeteringDeps } from '../application/ports';
-import { ingestUsage, type UsageResult } from '../application/usage.handlers';
+import {
+  correctUsage,
+  type IngestOutcome,
+  ingestUsage,
+  type PublisherOf,
+  type UsageResult,
+  type UsageViews,
+} from '../application/usage.handlers';
 import { METERING_CONFIG, type MeteringConfig } from '../config';
 import type { MeterDefinition } from '../domain/meter/meter.events';
+import { inIntervals } from '../domain/period/closed-periods';
 import { MINUTE_MS, valueOf, type WindowSize, windowSizes, zoneFormatter } from '../domain/usage/usage-aggregate';
 import type { AggregateQueryDto, DefineMeterDto } from './metering.dto';
 import { PageQueryDto } from '@cx/platform';
+
+export interface CorrectionView {
+  source: string;
+  id: string;
+  /** What this request did: a new correction, or nothing (it repeated the last one). */
+  outcome: 'amended' | 'voided' | 'unchanged';
+  /** The quantity that counts now ("0" once void). */
+  quantity: string;
+  voided: boolean;
+  late: boolean;
+}
 
 export interface AggregateView {
   subject: string;
@@ -96,17 +116,68 @@ export class MeteringService implements OnModuleInit, OnModuleDestroy {
     if (r !== null) await this.seen(r.position);
   }
 
-  async ingest(raws: readonly unknown[], principal: Principal, meta: CommandMetadata): Promise<UsageResult[]> {
+  async recordPeriodClosed(p: PeriodClosedHeardData, cause: { eventId: string; correlationId: string }): Promise<void> {
+    const r = await recordPeriodClosed(this.deps, p, cause);
+    if (r !== null) await this.seen(r.position);
+  }
+
+  isPeriodClosed(period: string): boolean {
+    return this.projection.model.periods.has(period);
+  }
+
+  private views(): UsageViews {
     const model = this.projection.model;
+    return { meters: model.meters, allocations: model.allocations, closedPeriods: model.closedPeriods };
+  }
+
+  async ingest(raws: readonly unknown[], principal: Principal, meta: CommandMetadata): Promise<UsageResult[]> {
     const outcome = await ingestUsage(
       this.deps,
       raws,
       { role: principal.role === 'admin' ? 'admin' : 'integrator', accounts: principal.accounts },
-      { meters: model.meters, allocations: model.allocations },
+      this.views(),
       meta,
     );
     await this.seen(outcome.lastPosition);
     return outcome.results;
+  }
+
+  /**
+   * Ingestion for the Kafka path: the same validation, tenancy and exactly-once claim as HTTP, one publisher per
+   * message. Accepted events are durable when it resolves; nobody waits for an answer, so it does not wait for
+   * the projection either.
+   */
+  ingestSubmissions(raws: readonly unknown[], publisher: PublisherOf, meta: CommandMetadata): Promise<IngestOutcome> {
+    return ingestUsage(this.deps, raws, publisher, this.views(), meta);
+  }
+
+  async correct(
+    ref: { source: string; id: string },
+    request: { type: 'AmendUsage'; quantity: unknown; reason: unknown } | { type: 'VoidUsage'; reason: unknown },
+    principal: Principal,
+    meta: CommandMetadata,
+  ): Promise<CorrectionView> {
+    const closed = this.projection.model.closedPeriods;
+    const { events, result, state } = await correctUsage(
+      this.deps,
+      ref,
+      request,
+      { role: principal.role === 'admin' ? 'admin' : 'integrator', accounts: principal.accounts },
+      closed,
+      meta,
+    );
+    if (result !== null) await this.seen(result.position);
+    // decide refuses a usage that was never recorded, so a state that comes back is a recorded one.
+    if (!state.recorded) throw new TypeError('a correction answered without a recorded usage');
+    const e = events[0];
+    return {
+      source: state.usage.source,
+      id: state.usage.id,
+      outcome: e === undefined ? 'unchanged' : e.type === 'UsageAmended' ? 'amended' : 'voided',
+      quantity: state.voided ? '0' : state.quantity,
+      voided: state.voided,
+      late: inIntervals(closed, Date.parse(state.usage.time)),
+    };
   }
 
   aggregate(q: AggregateQueryDto, principal: Principal): AggregateView {

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 
-// An accepted usage event is the first (and so far only) event of its own stream, named after its identity
-// `(source, id)`: the stream's existence is the claim that makes ingestion exactly-once.
+// An accepted usage event is the first event of its own stream, named after its identity `(source, id)`: the
+// stream's existence is the claim that makes ingestion exactly-once. Corrections (amendments, a void) follow it
+// in the same stream, so the original is kept and every correction points at it by position in its stream.
 
 export type ReporterRole = 'provider' | 'buyer' | 'account';
 
@@ -23,9 +24,37 @@ export interface UsageRecordedData {
   reporterRole: ReporterRole;
   reporterAccount: string | null;
   recordedAt: string;
+  /**
+   * The usage time lies in a billing period metering had heard closed when it accepted the event: billing books
+   * it as an adjustment in the next open period. Absent on events recorded before periods were heard (false).
+   */
+  late?: boolean;
 }
 
 export type UsageRecorded = { type: 'UsageRecorded'; data: UsageRecordedData };
+
+/** What every correction carries: which usage it corrects and enough to route it (the subject is the Kafka key). */
+interface CorrectionBase {
+  source: string;
+  id: string;
+  subject: string;
+  subjectKind: 'allocation' | 'account';
+  /** The quantity that counted before this correction. */
+  previousQuantity: string;
+  reason: string;
+  /** The corrected usage's time lies in a period metering had heard closed (see UsageRecordedData.late). */
+  late: boolean;
+  correctedAt: string;
+}
+
+/** The quantity recorded under `(source, id)` is replaced by `quantity`. */
+export type UsageAmended = { type: 'UsageAmended'; data: CorrectionBase & { quantity: string } };
+/** The usage recorded under `(source, id)` no longer counts. */
+export type UsageVoided = { type: 'UsageVoided'; data: CorrectionBase };
+
+export type UsageEvent = UsageRecorded | UsageAmended | UsageVoided;
+export const isUsageEvent = (type: string): boolean =>
+  type === 'UsageRecorded' || type === 'UsageAmended' || type === 'UsageVoided';
 
 export const USAGE_STREAM_PREFIX = 'usage-';
 

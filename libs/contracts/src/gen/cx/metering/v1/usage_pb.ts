@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cx/metering/v1/usage.proto.
  */
 export const file_cx_metering_v1_usage: GenFile = /*@__PURE__*/
-  fileDesc("ChpjeC9tZXRlcmluZy92MS91c2FnZS5wcm90bxIOY3gubWV0ZXJpbmcudjEi5AEKClVzYWdlRXZlbnQSKAoIZW52ZWxvcGUYASABKAsyFi5jeC5jb21tb24udjEuRW52ZWxvcGUSNwoOdXNhZ2VfcmVjb3JkZWQYECABKAsyHS5jeC5tZXRlcmluZy52MS5Vc2FnZVJlY29yZGVkSAASNQoNdXNhZ2VfYW1lbmRlZBgRIAEoCzIcLmN4Lm1ldGVyaW5nLnYxLlVzYWdlQW1lbmRlZEgAEjMKDHVzYWdlX3ZvaWRlZBgSIAEoCzIbLmN4Lm1ldGVyaW5nLnYxLlVzYWdlVm9pZGVkSABCBwoFZXZlbnQiJgoIVXNhZ2VSZWYSDgoGc291cmNlGAEgASgJEgoKAmlkGAIgASgJIr0CCg1Vc2FnZVJlY29yZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhcKDWFsbG9jYXRpb25faWQYAiABKAlIABIUCgphY2NvdW50X2lkGAMgASgJSAASFQoIb2ZmZXJfaWQYBCABKAlIAYgBARINCgVtZXRlchgFIAEoCRIWCghxdWFudGl0eRgGIAEoCUIEiLUYARIuCgp1c2FnZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg1yZXBvcnRlcl9yb2xlGAggASgOMhwuY3gubWV0ZXJpbmcudjEuUmVwb3J0ZXJSb2xlEhsKE3JlcG9ydGVyX2FjY291bnRfaWQYCSABKAlCCQoHc3ViamVjdEILCglfb2ZmZXJfaWQifgoMVXNhZ2VBbWVuZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhYKCHF1YW50aXR5GAIgASgJQgSItRgBEh8KEXByZXZpb3VzX3F1YW50aXR5GAMgASgJQgSItRgBEg4KBnJlYXNvbhgEIAEoCSJECgtVc2FnZVZvaWRlZBIlCgNyZWYYASABKAsyGC5jeC5tZXRlcmluZy52MS5Vc2FnZVJlZhIOCgZyZWFzb24YAiABKAkqYgoMUmVwb3J0ZXJSb2xlEh0KGVJFUE9SVEVSX1JPTEVfVU5TUEVDSUZJRUQQABIaChZSRVBPUlRFUl9ST0xFX1BST1ZJREVSEAESFwoTUkVQT1JURVJfUk9MRV9CVVlFUhACYgZwcm90bzM", [file_cx_common_v1_envelope, file_cx_common_v1_options, file_google_protobuf_timestamp]);
+  fileDesc("ChpjeC9tZXRlcmluZy92MS91c2FnZS5wcm90bxIOY3gubWV0ZXJpbmcudjEi5AEKClVzYWdlRXZlbnQSKAoIZW52ZWxvcGUYASABKAsyFi5jeC5jb21tb24udjEuRW52ZWxvcGUSNwoOdXNhZ2VfcmVjb3JkZWQYECABKAsyHS5jeC5tZXRlcmluZy52MS5Vc2FnZVJlY29yZGVkSAASNQoNdXNhZ2VfYW1lbmRlZBgRIAEoCzIcLmN4Lm1ldGVyaW5nLnYxLlVzYWdlQW1lbmRlZEgAEjMKDHVzYWdlX3ZvaWRlZBgSIAEoCzIbLmN4Lm1ldGVyaW5nLnYxLlVzYWdlVm9pZGVkSABCBwoFZXZlbnQiJgoIVXNhZ2VSZWYSDgoGc291cmNlGAEgASgJEgoKAmlkGAIgASgJIssCCg1Vc2FnZVJlY29yZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhcKDWFsbG9jYXRpb25faWQYAiABKAlIABIUCgphY2NvdW50X2lkGAMgASgJSAASFQoIb2ZmZXJfaWQYBCABKAlIAYgBARINCgVtZXRlchgFIAEoCRIWCghxdWFudGl0eRgGIAEoCUIEiLUYARIuCgp1c2FnZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg1yZXBvcnRlcl9yb2xlGAggASgOMhwuY3gubWV0ZXJpbmcudjEuUmVwb3J0ZXJSb2xlEhsKE3JlcG9ydGVyX2FjY291bnRfaWQYCSABKAkSDAoEbGF0ZRgKIAEoCEIJCgdzdWJqZWN0QgsKCV9vZmZlcl9pZCKMAQoMVXNhZ2VBbWVuZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhYKCHF1YW50aXR5GAIgASgJQgSItRgBEh8KEXByZXZpb3VzX3F1YW50aXR5GAMgASgJQgSItRgBEg4KBnJlYXNvbhgEIAEoCRIMCgRsYXRlGAUgASgIInMKC1VzYWdlVm9pZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEg4KBnJlYXNvbhgCIAEoCRIfChFwcmV2aW91c19xdWFudGl0eRgDIAEoCUIEiLUYARIMCgRsYXRlGAQgASgIKmIKDFJlcG9ydGVyUm9sZRIdChlSRVBPUlRFUl9ST0xFX1VOU1BFQ0lGSUVEEAASGgoWUkVQT1JURVJfUk9MRV9QUk9WSURFUhABEhcKE1JFUE9SVEVSX1JPTEVfQlVZRVIQAmIGcHJvdG8z", [file_cx_common_v1_envelope, file_cx_common_v1_options, file_google_protobuf_timestamp]);
 
 /**
  * Every message on `cx.metering.usage.v1`.
@@ -152,6 +152,14 @@ export type UsageRecorded = Message<"cx.metering.v1.UsageRecorded"> & {
    * @generated from field: string reporter_account_id = 9;
    */
   reporterAccountId: string;
+
+  /**
+   * True when the usage time falls in a billing period that metering had heard closed (`cx.billing.periods.v1`)
+   * when it accepted the usage: billing books it as an adjustment in the next open period, never in the closed one.
+   *
+   * @generated from field: bool late = 10;
+   */
+  late: boolean;
 };
 
 /**
@@ -186,6 +194,13 @@ export type UsageAmended = Message<"cx.metering.v1.UsageAmended"> & {
    * @generated from field: string reason = 4;
    */
   reason: string;
+
+  /**
+   * True when the corrected usage's time falls in a period metering had heard closed (see UsageRecorded.late).
+   *
+   * @generated from field: bool late = 5;
+   */
+  late: boolean;
 };
 
 /**
@@ -210,6 +225,20 @@ export type UsageVoided = Message<"cx.metering.v1.UsageVoided"> & {
    * @generated from field: string reason = 2;
    */
   reason: string;
+
+  /**
+   * The quantity that no longer counts.
+   *
+   * @generated from field: string previous_quantity = 3;
+   */
+  previousQuantity: string;
+
+  /**
+   * True when the voided usage's time falls in a period metering had heard closed (see UsageRecorded.late).
+   *
+   * @generated from field: bool late = 4;
+   */
+  late: boolean;
 };
 
 /**

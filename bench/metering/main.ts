@@ -1,0 +1,255 @@
+// Metering benchmark, both sides measured in the same run:
+//   http   POST /v1/usage, batches of 1,000 CloudEvents, real HTTP to the metering module (SQLite store, durable
+//          before the answer, read-your-writes)   vs  raw better-sqlite3 inserts of the same rows (the events row
+//          and the streams row the store writes), one transaction per 1,000, same schema and pragmas
+//   kafka  the metering consumer ingesting CloudEvents from a topic until all are durable and counted
+//          vs  a raw kafkajs consumer reading (and committing) the same topic
+// Usage: npm run bench -- metering [--events N] [--concurrency C]   (Kafka: KAFKA_BROKERS or npm run kafka:start)
+// Ends with one JSON line.
+import 'reflect-metadata';
+import Database from 'better-sqlite3';
+import { createHash, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Kafka, logLevel } from 'kafkajs';
+import { SqliteEventStore } from '@cx/event-store';
+import { IdentityModule, IdentityService } from '@cx/identity';
+import { InProcessBus, KafkaBus, type MessageBus, MessagingModule } from '@cx/messaging';
+import { MeteringModule, MeteringProjection, MeteringService, meteringTopicSpecs } from '@cx/metering';
+import { configureHttpApp } from '@cx/platform';
+import { SimulatedClock } from '@cx/shared-kernel';
+import { kafkaBrokers, tempDir, testHost } from '@cx/testing';
+import { applyPragmas, migrate } from '../../libs/event-store/src/sqlite/sqlite-schema';
+
+const arg = (name: string, fallback: number): number => {
+  const i = process.argv.indexOf(`--${name}`);
+  const v = i >= 0 ? Number(process.argv[i + 1]) : Number(process.env[`CX_BENCH_${name.toUpperCase()}`] ?? fallback);
+  if (!Number.isSafeInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer`);
+  return v;
+};
+const N = arg('events', 100_000);
+const CONCURRENCY = arg('concurrency', 4);
+const BATCH = 1_000;
+const PARTITIONS = 4;
+const NOW = new Date('2026-03-10T12:00:00Z');
+const ALLOC = 'alloc-bench';
+const PRAGMAS = { busyTimeoutMs: 5_000, cacheSizeKiB: 64 * 1024 };
+const quiet = { warn: () => undefined, error: () => undefined };
+const rate = (n: number, ms: number): number => Math.round((n / ms) * 1000);
+
+const event = (prefix: string, i: number) => ({
+  specversion: '1.0',
+  id: `${prefix}-${i}`,
+  source: '//provider.example/gpu-agent',
+  type: 'com.cx.usage.v1',
+  subject: ALLOC,
+  time: new Date(NOW.getTime() - 3_600_000 + (i % 3_600) * 1_000).toISOString(),
+  cxaccount: 'prov-01',
+  data: { meter: 'accelerator_seconds', quantity: `${i % 1000}.5`, dimensions: { gpu: `gpu-${i % 8}` } },
+});
+
+const dir = tempDir('cx-bench-metering-');
+
+const host = async (file: string, bus: MessageBus, kafka: { topic: string; group: string } | null) => {
+  const store = SqliteEventStore.open(file);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    testHost(store, new SimulatedClock(NOW), [
+      MessagingModule.forBus(bus),
+      IdentityModule,
+      MeteringModule.forRoot(
+        kafka ? { submissionsTopic: kafka.topic, submissionsGroup: kafka.group } : { kafkaIngest: false },
+      ),
+    ]),
+    new FastifyAdapter({ bodyLimit: 16 * 1024 * 1024 }),
+    { logger: false },
+  );
+  await configureHttpApp(app);
+  // Nest's bootstrap (and with it the Kafka consumer's group join) is timed by the caller where it matters.
+  const t = performance.now();
+  await app.init();
+  const initMs = performance.now() - t;
+  const adminKey = (await app.get(IdentityService).ensureAdminKey()) as string;
+  await app.get(MeteringService).recordAllocation(
+    {
+      allocationId: ALLOC,
+      providerAccount: 'prov-01',
+      buyerAccount: 'buyer-01',
+      instrument: 'nvidia-h100-sxm-80g.cn-east-1.2026-03-10',
+      deliveryStart: null,
+      deliveryEnd: null,
+    },
+    { eventId: 'bench-alloc', correlationId: 'bench-alloc' },
+  );
+  return { app, store, adminKey, initMs };
+};
+
+/** The rows the store writes for one accepted event, inserted raw: same schema, pragmas, JSON and id generation. */
+const rawIngest = (file: string, bodies: string[]): number => {
+  const db = new Database(file);
+  applyPragmas(db, PRAGMAS);
+  migrate(db);
+  const insertEvent = db.prepare(
+    'INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, 0, ?, ?, ?, ?, ?)',
+  );
+  const insertStream = db.prepare('INSERT INTO streams (name, last_revision) VALUES (?, 0)');
+  const metadata = JSON.stringify({
+    correlationId: randomUUID(),
+    causationId: randomUUID(),
+    actor: { keyId: 'k', role: 'admin' },
+  });
+  const txn = db.transaction((events: ReturnType<typeof event>[]) => {
+    const created = Date.now();
+    for (const e of events) {
+      const stream = `usage-${createHash('sha256').update(`${e.source}\u0000${e.id}`).digest('hex')}`;
+      insertStream.run(stream);
+      insertEvent.run(stream, randomUUID(), 'UsageRecorded', JSON.stringify(e), metadata, created);
+    }
+  });
+  const t = performance.now();
+  // Parsing the body is part of the raw side too: both start from the same JSON text.
+  for (const body of bodies) txn.immediate(JSON.parse(body) as ReturnType<typeof event>[]);
+  const ms = performance.now() - t;
+  db.close();
+  return ms;
+};
+
+const benchHttp = async (): Promise<{ ours: number; raw: number }> => {
+  const bodies = Array.from({ length: Math.ceil(N / BATCH) }, (_, b) =>
+    JSON.stringify(Array.from({ length: Math.min(BATCH, N - b * BATCH) }, (_, i) => event('h', b * BATCH + i))),
+  );
+  const bus = new InProcessBus({ logger: quiet });
+  await bus.declareTopics([{ name: 'cx.matching.allocations.v1', partitions: 2 }, ...meteringTopicSpecs]);
+  const { app, store, adminKey } = await host(join(dir.path, 'http.sqlite'), bus, null);
+  await app.listen(0, '127.0.0.1');
+  const url = `${await app.getUrl()}/v1/usage`;
+  let next = 0;
+  let accepted = 0;
+  const client = async (): Promise<void> => {
+    while (next < bodies.length) {
+      const body = bodies[next++] as string;
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${adminKey}`, 'content-type': 'application/cloudevents-batch+json' },
+        body,
+      });
+      const answer = (await res.json()) as { accepted: number };
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}: ${JSON.stringify(answer).slice(0, 300)}`);
+      accepted += answer.accepted;
+    }
+  };
+  const t = performance.now();
+  await Promise.all(Array.from({ length: CONCURRENCY }, client));
+  const oursMs = performance.now() - t;
+  if (accepted !== N) throw new Error(`http: ${accepted} of ${N} accepted`);
+  await app.close();
+  await bus.close();
+  await store.close();
+  const rawMs = rawIngest(join(dir.path, 'raw.sqlite'), bodies);
+  return { ours: rate(N, oursMs), raw: rate(N, rawMs) };
+};
+
+const benchKafka = async (): Promise<{ ours: number; raw: number }> => {
+  const brokers = await kafkaBrokers();
+  const id = randomUUID().slice(0, 8);
+  const topic = `bench.metering-submitted.${id}`;
+  const kafka = new Kafka({ clientId: 'bench-metering-raw', brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  const producerBus = new KafkaBus({ brokers, clientId: 'bench-metering-producer', logger: quiet });
+  await producerBus.declareTopics([{ name: topic, partitions: PARTITIONS }]);
+  for (let b = 0; b < N; b += BATCH) {
+    await producerBus.publish(
+      topic,
+      Array.from({ length: Math.min(BATCH, N - b) }, (_, i) => {
+        const e = event('k', b + i);
+        return {
+          key: e.id,
+          value: Buffer.from(JSON.stringify(e)),
+          headers: { 'content-type': 'application/cloudevents+json' },
+        };
+      }),
+    );
+  }
+  await producerBus.close();
+
+  // Raw: read and commit every record of the topic.
+  const rawConsumer = kafka.consumer({ groupId: `bench-raw-${id}`, maxWaitTimeInMs: 500 });
+  await rawConsumer.connect();
+  await rawConsumer.subscribe({ topics: [topic], fromBeginning: true });
+  let rawSeen = 0;
+  const tRaw = performance.now();
+  await new Promise<void>((resolve) => {
+    void rawConsumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, uncommittedOffsets }) => {
+        for (const m of batch.messages) {
+          rawSeen++;
+          resolveOffset(m.offset);
+        }
+        await commitOffsetsIfNecessary(uncommittedOffsets());
+        if (rawSeen >= N) resolve();
+      },
+    });
+  });
+  const rawMs = performance.now() - tRaw;
+  await rawConsumer.disconnect();
+
+  // Ours: the metering consumer, until every event is durable and counted by the projection.
+  const bus = new KafkaBus({
+    brokers,
+    clientId: 'bench-metering',
+    logger: quiet,
+    consumer: { partitionsConsumedConcurrently: PARTITIONS },
+  });
+  await bus.declareTopics([{ name: 'cx.matching.allocations.v1', partitions: 8 }, ...meteringTopicSpecs]);
+  // Timed from the start of Nest's init (projection catch-up, meters, subscribe and group join), as raw is timed
+  // from its run() (group join included), until every event is durable and counted by the projection.
+  const { app, store, initMs } = await host(join(dir.path, 'kafka.sqlite'), bus, {
+    topic,
+    group: `bench-metering-${id}`,
+  });
+  const afterInit = performance.now();
+  const projection = app.get(MeteringProjection);
+  while (projection.model.usageEvents < N) await new Promise((r) => setTimeout(r, 5));
+  const oursMs = initMs + (performance.now() - afterInit);
+  await app.close();
+  await bus.close();
+  await store.close();
+  await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
+  await admin.disconnect();
+  return { ours: rate(N, oursMs), raw: rate(N, rawMs) };
+};
+
+const main = async (): Promise<void> => {
+  console.log(
+    `metering bench: ${N.toLocaleString()} events, batches of ${BATCH}, ${CONCURRENCY} HTTP clients, ${dir.path}`,
+  );
+  const http = await benchHttp();
+  console.log(
+    `http   ours ${http.ours.toLocaleString()} events/s   raw sqlite ${http.raw.toLocaleString()} rows/s   ratio ${(http.ours / http.raw).toFixed(2)}`,
+  );
+  const kafka = await benchKafka();
+  console.log(
+    `kafka  ours ${kafka.ours.toLocaleString()} events/s   raw kafkajs ${kafka.raw.toLocaleString()} msgs/s   ratio ${(kafka.ours / kafka.raw).toFixed(2)}`,
+  );
+  dir.remove();
+  console.log(
+    JSON.stringify({
+      bench: 'metering',
+      metrics: { http_events_per_s: http.ours, kafka_events_per_s: kafka.ours },
+      ratios: {
+        http_ingest_vs_raw: Number((http.ours / http.raw).toFixed(3)),
+        kafka_ingest_vs_raw: Number((kafka.ours / kafka.raw).toFixed(3)),
+      },
+    }),
+  );
+  process.exit(0);
+};
+
+main().catch((e: unknown) => {
+  console.error(e);
+  dir.remove();
+  process.exit(1);
+});
