@@ -11,3 +11,8 @@ export * from './verify/progress';
 export * from './verify/verify';
 export * from './interface/audit.controller';
 export * from './interface/audit.module';
+export * from './verify/rules';
+export * from './replay/replay';
+export * from './interface/audit-events';
+export * from './interface/audit-verifications';
+export * from './interface/audit-events.controller';

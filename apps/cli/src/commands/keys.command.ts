@@ -8,6 +8,10 @@ import {
   revokeApiKey,
   toApiKeyView,
 } from '@cx/identity';
+import { createPrivateKey } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { toSigningKey } from '@cx/audit';
 import type { EventStore } from '@cx/event-store';
 import { type CliContext, cliMetadata, collect, globalOptions, table, withStore } from '../cli-context';
 
@@ -23,6 +27,36 @@ export const loadIdentity = async (store: EventStore): Promise<IdentityReadModel
 
 const describeKey = (k: ApiKeyViewData): string =>
   `${k.keyId}  role ${k.role}${k.accounts.length > 0 ? `, accounts ${k.accounts.join(', ')}` : ''}, ${k.expiresAt ? `expires ${k.expiresAt}` : 'never expires'}${k.label ? `, label "${k.label}"` : ''}`;
+
+/**
+ * Where the exchange keeps its audit signing key, by the same rule as its configuration: $CX_AUDIT_KEY, else beside
+ * an embedded store, else ./data.
+ */
+export const auditKeyPath = (store: string, env: NodeJS.ProcessEnv = process.env): string =>
+  env.CX_AUDIT_KEY
+    ? resolve(env.CX_AUDIT_KEY)
+    : join(
+        store.startsWith('sqlite:') ? dirname(resolve(store.slice('sqlite:'.length))) : resolve('data'),
+        'audit-signing-key.pem',
+      );
+
+export interface AuditPublicKeyView {
+  keyId: string;
+  algorithm: 'Ed25519';
+  publicKeyPem: string;
+  path: string;
+}
+
+/** The public half of the checkpoint signing key (as GET /v1/audit/public-key shows it); null when there is none. */
+const readAuditPublicKey = (path: string): AuditPublicKeyView | null => {
+  if (!existsSync(path)) return null;
+  try {
+    const key = toSigningKey(createPrivateKey(readFileSync(path)));
+    return { keyId: key.keyId, algorithm: 'Ed25519', publicKeyPem: key.publicKeyPem, path };
+  } catch {
+    return null;
+  }
+};
 
 export const registerKeysCommands = (program: Command, ctx: CliContext): void => {
   const keys = program.command('keys').description('issue, list and revoke API keys');
@@ -56,18 +90,24 @@ export const registerKeysCommands = (program: Command, ctx: CliContext): void =>
 
   keys
     .command('list')
-    .description('list API keys (never the keys themselves)')
-    .action(async (_opts: unknown, cmd: Command) => {
+    .description('list API keys (never the keys themselves) and the public key that verifies audit checkpoints')
+    .option('--audit-key <path>', 'the audit signing key (default: $CX_AUDIT_KEY, or beside the store)')
+    .action(async (opts: { auditKey?: string }, cmd: Command) => {
       const g = globalOptions(cmd);
       const model = await withStore(ctx, g.store, loadIdentity);
       const now = ctx.clock.now();
       const views = model.keys().map((k) => toApiKeyView(k, now));
+      const path = opts.auditKey !== undefined ? resolve(opts.auditKey) : auditKeyPath(g.store);
+      const auditPublicKey = readAuditPublicKey(path);
       if (g.json) {
-        ctx.io.out(JSON.stringify({ items: views }));
+        ctx.io.out(JSON.stringify({ items: views, auditPublicKey }));
         return;
       }
+      const audit = auditPublicKey
+        ? `\naudit checkpoint key ${auditPublicKey.keyId} (Ed25519; for cx audit verify --public-key):\n${auditPublicKey.publicKeyPem.trimEnd()}`
+        : `\naudit checkpoint key: none at ${path}`;
       if (views.length === 0) {
-        ctx.io.out('no keys');
+        ctx.io.out(`no keys${audit}`);
         return;
       }
       ctx.io.out(
@@ -81,7 +121,7 @@ export const registerKeysCommands = (program: Command, ctx: CliContext): void =>
             k.expiresAt ?? 'never',
             k.label || '-',
           ]),
-        ]),
+        ]) + audit,
       );
     });
 

@@ -1,8 +1,8 @@
 import type { RecordedEvent } from '@cx/event-store';
 
 // What verify is made of: a source of events in $all order and checkers fed every event, in order, that report
-// violations. The hash-chain and checkpoint checkers come first; business-rule checkers (floors, ledger, usage,
-// statements) plug in the same way when those services exist.
+// violations. The hash-chain and checkpoint checkers run per source; business-rule checkers (floors, ledger,
+// usage; statements next) are registered in verify/rules/index.ts and see the events of every source.
 
 export interface Violation {
   /** Which check failed, e.g. `chain.hash`, `checkpoint.signature`. */
@@ -25,4 +25,6 @@ export interface Checker {
   onEvent(event: RecordedEvent, report: Report): void;
   /** Called once after the last event. */
   finish?(report: Report): void;
+  /** What the checker could not judge and why (e.g. a service's streams absent from the sources). */
+  readonly warnings?: readonly string[];
 }

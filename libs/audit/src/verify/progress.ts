@@ -1,8 +1,11 @@
-// A one-line progress display on stderr (events, events/s, ETA), redrawn with \r at most every 250 ms, and only
-// on a terminal: piped or redirected output stays quiet. No progress-bar library is installed; this is the
-// smallest thing that does the job (cli-progress would be the one to add).
+import { SingleBar } from 'cli-progress';
+
+// Progress of a long read (verify, replay) on stderr, drawn by cli-progress: events, events/s and, where the
+// source knows its size, a bar with ETA. Only on a terminal: piped or redirected output stays quiet, so scripts
+// and CI logs see no control characters.
 
 export interface Progress {
+  /** `count`: events read so far; `done`: how far through the source (events or bytes, like the total). */
   tick(count: number, done: number): void;
   end(): void;
 }
@@ -15,31 +18,32 @@ export const terminalProgress = (
   stream: NodeJS.WriteStream = process.stderr,
 ): Progress => {
   if (!stream.isTTY) return noProgress;
+  const known = total !== null && total > 0;
+  const bar = new SingleBar({
+    stream,
+    format: known
+      ? `${label} [{bar}] {percentage}% | {events} events | {rate} events/s | ETA {eta_formatted}`
+      : `${label} | {events} events | {rate} events/s`,
+    barsize: 24,
+    hideCursor: true,
+    clearOnComplete: true,
+    // Redrawing costs; a few times a second is enough for a human.
+    fps: 4,
+    etaBuffer: 50,
+  });
   const started = Date.now();
-  let last = 0;
-  let drawn = false;
+  bar.start(known ? total : 1, 0, { events: '0', rate: '0' });
   return {
     tick(count, done) {
-      const now = Date.now();
-      if (now - last < 250) return;
-      last = now;
-      const seconds = (now - started) / 1000;
+      const seconds = (Date.now() - started) / 1000;
       const rate = seconds > 0 ? Math.round(count / seconds) : 0;
-      let tail = '';
-      if (total !== null && total > 0 && done > 0) {
-        const fraction = Math.min(1, done / total);
-        const eta = fraction > 0 ? Math.max(0, Math.round(seconds / fraction - seconds)) : 0;
-        const width = 24;
-        const filled = Math.round(fraction * width);
-        tail = ` [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${(fraction * 100).toFixed(1)}% ETA ${eta}s`;
-      }
-      stream.write(
-        `\r${label}: ${count.toLocaleString('en')} events, ${rate.toLocaleString('en')} events/s${tail}\x1b[K`,
-      );
-      drawn = true;
+      bar.update(known ? Math.min(done, total) : 0, {
+        events: count.toLocaleString('en'),
+        rate: rate.toLocaleString('en'),
+      });
     },
     end() {
-      if (drawn) stream.write('\r\x1b[K');
+      bar.stop();
     },
   };
 };

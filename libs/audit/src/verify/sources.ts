@@ -3,8 +3,9 @@ import { createInterface } from 'node:readline';
 import type { EventStore, RecordedEvent } from '@cx/event-store';
 import { fromExportLine } from '../export-format';
 
-// Where verify reads events from: a store's $all (any EventStore) or an NDJSON export. A source that cannot be
-// read raises SourceError, which the CLI turns into exit code 2 (nothing was judged).
+// Where verify reads events from: a store's $all (any EventStore), an NDJSON export, or the NDJSON stream of
+// GET /v1/audit/events (with an auditor key). A source that cannot be read raises SourceError, which the CLI
+// turns into exit code 2 (nothing was judged).
 
 export class SourceError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -13,16 +14,24 @@ export class SourceError extends Error {
   }
 }
 
+export interface SourceReadOptions {
+  /** Only events of streams starting with one of these (a pre-pass over a small history, e.g. guidance). */
+  streamNamePrefixes?: readonly string[];
+}
+
 export interface VerifySource {
   readonly name: string;
-  events(): AsyncIterable<RecordedEvent>;
+  events(opts?: SourceReadOptions): AsyncIterable<RecordedEvent>;
   /** A rough total for progress: events (a store) or bytes (a file), with a function to measure progress. */
   progress(): Promise<{ total: number | null; done: (e: RecordedEvent, count: number) => number }>;
 }
 
 export const storeSource = (name: string, store: EventStore): VerifySource => ({
   name,
-  events: () => store.readAll(),
+  events: (opts) =>
+    opts?.streamNamePrefixes !== undefined
+      ? store.readAll({ filter: { streamNamePrefixes: [...opts.streamNamePrefixes] } })
+      : store.readAll(),
   progress: async () => {
     // Positions are dense on SQLite (one counter), so the head position is the event count; on EventStoreDB it
     // is a byte offset and only a rough guide.
@@ -35,7 +44,9 @@ export const ndjsonFileSource = (path: string): VerifySource => {
   let bytes = 0;
   return {
     name: `file:${path}`,
-    async *events() {
+    async *events(opts?: SourceReadOptions) {
+      const prefixes = opts?.streamNamePrefixes;
+      bytes = 0;
       try {
         statSync(path);
       } catch (e) {
@@ -49,11 +60,13 @@ export const ndjsonFileSource = (path: string): VerifySource => {
           n++;
           bytes += Buffer.byteLength(line, 'utf8') + 1;
           if (line.length === 0) continue;
+          let e: RecordedEvent;
           try {
-            yield fromExportLine(line);
+            e = fromExportLine(line);
           } catch (e) {
             throw new SourceError(`${path} line ${n}: ${(e as Error).message}`, { cause: e });
           }
+          if (prefixes === undefined || prefixes.some((p) => e.streamId.startsWith(p))) yield e;
         }
       } catch (e) {
         if (e instanceof SourceError) throw e;
@@ -70,5 +83,82 @@ export const ndjsonFileSource = (path: string): VerifySource => {
         return { total: null, done: () => bytes };
       }
     },
+  };
+};
+
+/**
+ * GET /v1/audit/events of a running exchange, read with an auditor (or regulator, admin) key. The stream is read
+ * as it arrives, line by line, so memory stays flat; a refused key, a failed request or a truncated line is a
+ * SourceError.
+ */
+export const httpSource = (baseUrl: string, key: string): VerifySource => {
+  const base = baseUrl.replace(/\/+$/, '');
+  let lines = 0;
+  return {
+    name: base,
+    async *events(opts?: SourceReadOptions) {
+      const prefixes = opts?.streamNamePrefixes;
+      // One prefix is filtered by the server (`stream=<prefix>*`); several are filtered here.
+      const query =
+        prefixes !== undefined && prefixes.length === 1 ? `?stream=${encodeURIComponent(`${prefixes[0]}*`)}` : '';
+      let res: Response;
+      try {
+        res = await fetch(`${base}/v1/audit/events${query}`, { headers: { authorization: `Bearer ${key}` } });
+      } catch (e) {
+        throw new SourceError(`cannot reach ${base}: ${(e as Error).message}`, { cause: e });
+      }
+      if (res.status !== 200 || res.body === null) {
+        const text = await res.text().catch(() => '');
+        let detail = text.slice(0, 200);
+        try {
+          const body = JSON.parse(text) as { code?: string; message?: string };
+          detail = `${body.code ?? ''} ${body.message ?? ''}`.trim();
+        } catch {
+          // Not a JSON error body: shown as it came.
+        }
+        throw new SourceError(`${base}/v1/audit/events answered ${res.status}${detail ? `: ${detail}` : ''}`);
+      }
+      lines = 0;
+      const decoder = new TextDecoder('utf-8', { fatal: true });
+      let buffered = '';
+      const reader = res.body.getReader();
+      const parse = (line: string): RecordedEvent => {
+        lines++;
+        try {
+          return fromExportLine(line);
+        } catch (e) {
+          throw new SourceError(`${base} line ${lines}: ${(e as Error).message}`, { cause: e });
+        }
+      };
+      try {
+        for (;;) {
+          let chunk;
+          try {
+            chunk = await reader.read();
+          } catch (e) {
+            throw new SourceError(`${base}: the stream broke off: ${(e as Error).message}`, { cause: e });
+          }
+          if (chunk.done) break;
+          buffered += decoder.decode(chunk.value, { stream: true });
+          let nl = buffered.indexOf('\n');
+          while (nl >= 0) {
+            const line = buffered.slice(0, nl);
+            buffered = buffered.slice(nl + 1);
+            if (line.length > 0) {
+              const e = parse(line);
+              if (prefixes === undefined || prefixes.some((p) => e.streamId.startsWith(p))) yield e;
+            }
+            nl = buffered.indexOf('\n');
+          }
+        }
+        buffered += decoder.decode();
+        // The server ends every line with a newline: anything left is a line cut off.
+        if (buffered.length > 0) parse(buffered);
+      } finally {
+        await reader.cancel().catch(() => undefined);
+      }
+    },
+    // The total is not known before the stream starts: progress shows events and events/s, without an ETA.
+    progress: async () => ({ total: null, done: (e) => Number(e.position.commit) }),
   };
 };
