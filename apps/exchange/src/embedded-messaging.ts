@@ -3,6 +3,7 @@ import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import { identityRelayRoute, identityTopicSpec } from '@cx/identity';
 import { InProcessBus, MESSAGE_BUS, type MessageBus, Relay, type RelayRoute, type TopicSpec } from '@cx/messaging';
 import { type MatchingConfig, matchingRelayRoutes, matchingTopicSpecs } from '@cx/matching';
+import { billingRelayRoutes, billingTopicSpecs } from '@cx/billing';
 import { meteringRelayRoutes, meteringTopicSpecs } from '@cx/metering';
 import { guidanceRelayRoute, guidanceTopicSpec, marketStatusTopicSpec } from '@cx/pricing-guidance';
 
@@ -16,12 +17,14 @@ export const integrationTopics: TopicSpec[] = [
   marketStatusTopicSpec,
   ...matchingTopicSpecs,
   ...meteringTopicSpecs,
+  ...billingTopicSpecs,
 ];
 export const integrationRoutes = (matching: MatchingConfig): RelayRoute[] => [
   identityRelayRoute,
   guidanceRelayRoute,
   ...matchingRelayRoutes(matching),
   ...meteringRelayRoutes,
+  ...billingRelayRoutes,
 ];
 export const EMBEDDED_ROUTES = 'cx.EmbeddedRelayRoutes';
 

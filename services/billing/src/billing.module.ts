@@ -1,9 +1,17 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { IdentityModule } from '@cx/identity';
 import { BILLING_CONFIG, type BillingConfig, billingConfig, loadBillingConfig } from './config';
+import { BillingFactsService } from './application/billing-facts.service';
+import { PeriodCloseService, REFERENCE_PRICES, type ReferencePrices } from './application/period-close.service';
+import { StatementsService } from './application/statements.service';
+import { DeliveryConsumers } from './infrastructure/delivery.consumers';
 import { TradesConsumer } from './infrastructure/trades.consumer';
 import { LedgerController } from './interface/ledger.controllers';
 import { BillingLedgerService } from './interface/ledger.http.service';
+import { StatementsController } from './interface/statements.controllers';
+import { StatementsHttpService } from './interface/statements.http.service';
+import { GuidanceView } from './application/guidance-view';
+import { OFFERS_CONTROLLERS, OFFERS_EXPORTS, OFFERS_PROVIDERS } from './interface/offers.providers';
 
 /**
  * The billing service; for now its settlement ledger: deposits, withdrawals, balances, and holds for trades.
@@ -15,13 +23,37 @@ import { BillingLedgerService } from './interface/ledger.http.service';
  */
 @Module({
   imports: [IdentityModule],
-  controllers: [LedgerController],
+  controllers: [LedgerController, StatementsController, ...OFFERS_CONTROLLERS],
   providers: [
     { provide: BILLING_CONFIG, useFactory: () => loadBillingConfig(process.env) },
+    ...OFFERS_PROVIDERS,
+    {
+      // Overage is rated at the reference price of the band in force at delivery, as billing heard the guidance.
+      provide: REFERENCE_PRICES,
+      inject: [GuidanceView],
+      useFactory: (view: GuidanceView): ReferencePrices => ({
+        referenceAt: (resourceClass, region, at) => {
+          const band = view.bandAt(resourceClass, region, at);
+          return band?.referencePrice ? { price: band.referencePrice, version: band.versionId } : null;
+        },
+      }),
+    },
     BillingLedgerService,
+    BillingFactsService,
+    StatementsService,
+    PeriodCloseService,
+    StatementsHttpService,
     TradesConsumer,
+    DeliveryConsumers,
   ],
-  exports: [BillingLedgerService, BILLING_CONFIG],
+  exports: [
+    BillingLedgerService,
+    BillingFactsService,
+    PeriodCloseService,
+    StatementsService,
+    BILLING_CONFIG,
+    ...OFFERS_EXPORTS,
+  ],
 })
 export class BillingModule {
   static forRoot(config: Partial<BillingConfig> = {}): DynamicModule {

@@ -46,6 +46,11 @@ import {
 export interface LedgerServiceOptions {
   /** Most transfers one batch (one append) carries: TigerBeetle's 8,190 per request by default. */
   maxBatchTransfers?: number;
+  /**
+   * Read models told every event the ledger applies, replayed at open and new, in stream order (statements and
+   * the transfer list fold them).
+   */
+  listeners?: Array<(e: LedgerEvent) => void>;
 }
 
 export interface LedgerDeps {
@@ -83,6 +88,8 @@ export class LedgerService {
   private readonly stream: string;
   /** Batches written and the transfers they carried, for the benchmark and /metrics. */
   readonly stats = { batches: 0, transfers: 0, requests: 0 };
+  /** Told every event the ledger applies, replayed or new, in stream order (read models such as statements). */
+  private readonly listeners: Array<(e: LedgerEvent) => void> = [];
 
   private constructor(
     private readonly deps: LedgerDeps,
@@ -92,6 +99,7 @@ export class LedgerService {
     this.state = initialLedger(currency);
     this.stream = ledgerStream(currency);
     this.maxBatch = opts.maxBatchTransfers ?? DEFAULT_MAX_BATCH;
+    this.listeners.push(...(opts.listeners ?? []));
     if (!Number.isSafeInteger(this.maxBatch) || this.maxBatch < 1) {
       throw new TypeError('maxBatchTransfers must be a positive integer');
     }
@@ -105,6 +113,22 @@ export class LedgerService {
     return ledger;
   }
 
+  private apply(e: LedgerEvent): void {
+    evolve(this.state, e);
+    for (const listener of this.listeners) listener(e);
+  }
+
+  /** Resolves once every request queued before it is durable and applied: a point to read a consistent ledger. */
+  barrier(): Promise<void> {
+    return this.command(() => []).then(() => undefined);
+  }
+
+  /** A pending transfer's amount and status (pending, posted, voided, expired), if the ledger has it. */
+  pendingStatus(id: string): { amount: string; status: string } | undefined {
+    const p = this.state.pendings.get(id);
+    return p === undefined ? undefined : { amount: p.record.amount, status: p.status };
+  }
+
   /** Reads whatever the stream holds past the revision this ledger knows (all of it on open). */
   private async catchUp(): Promise<void> {
     const fromRevision = this.revision === 'no_stream' ? 'start' : (this.revision as bigint) + 1n;
@@ -112,9 +136,7 @@ export class LedgerService {
       for await (const recorded of this.deps.store.readStream(this.stream, { fromRevision })) {
         this.revision = recorded.revision;
         // Types this version does not know (added later) are skipped, so old code reads new streams.
-        if (isLedgerEvent(recorded.type)) {
-          evolve(this.state, { type: recorded.type, data: recorded.data } as LedgerEvent);
-        }
+        if (isLedgerEvent(recorded.type)) this.apply({ type: recorded.type, data: recorded.data } as LedgerEvent);
       }
     } catch (e) {
       if (!(e instanceof StreamNotFound)) throw e;
@@ -286,7 +308,7 @@ export class LedgerService {
             expectedRevision: this.revision,
           });
           // Only now, with the batch durable, does the in-memory ledger move; a failed append leaves it as it was.
-          for (const e of events) evolve(this.state, e);
+          for (const e of events) this.apply(e);
           this.revision = result.nextExpectedRevision;
           this.stats.batches++;
           for (const e of events) if (e.type === 'TransfersCommitted') this.stats.transfers += e.data.transfers.length;

@@ -2,7 +2,17 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { canRead, type Principal } from '@cx/auth';
 import { type CommandMetadata, EVENT_STORE, type EventStore } from '@cx/event-store';
 import { IdentityProjection } from '@cx/identity';
-import { CLOCK, type Clock, type Currency, Dec, DomainError, type ErrorKind, formatMoney } from '@cx/shared-kernel';
+import {
+  assert,
+  CLOCK,
+  type Clock,
+  type Currency,
+  Dec,
+  DomainError,
+  type ErrorKind,
+  formatMoney,
+} from '@cx/shared-kernel';
+import { LedgerMovements } from '../application/ledger-movements';
 import { LedgerService } from '../application/ledger.service';
 import { BILLING_CONFIG, type BillingConfig } from '../config';
 import { formatAmount } from '../domain/ledger/ledger.amounts';
@@ -97,6 +107,7 @@ const HOLD_ACTOR = { service: 'billing' };
 export class BillingLedgerService implements OnModuleInit {
   private readonly logger = new Logger('billing.ledger');
   private readonly ledgers = new Map<Currency, Promise<LedgerService>>();
+  private readonly movementIndex = new Map<Currency, LedgerMovements>();
 
   constructor(
     @Inject(EVENT_STORE) private readonly store: EventStore,
@@ -113,11 +124,17 @@ export class BillingLedgerService implements OnModuleInit {
   ledger(currency: Currency): Promise<LedgerService> {
     let ledger = this.ledgers.get(currency);
     if (ledger === undefined) {
+      const movements = new LedgerMovements(currency);
       ledger = LedgerService.open({ store: this.store, clock: this.clock }, currency, {
         maxBatchTransfers: this.config.maxBatchTransfers,
+        listeners: [movements.apply],
       });
+      this.movementIndex.set(currency, movements);
       // A failed open is not cached: the next call tries again.
-      ledger.catch(() => this.ledgers.delete(currency));
+      ledger.catch(() => {
+        this.ledgers.delete(currency);
+        this.movementIndex.delete(currency);
+      });
       this.ledgers.set(currency, ledger);
     }
     return ledger;
@@ -133,6 +150,16 @@ export class BillingLedgerService implements OnModuleInit {
     const ledger = await this.ledger(account.currency);
     await ledger.setCreditLine(accountId, account.creditLine, meta);
     return { ledger, currency: account.currency };
+  }
+
+  /** The account's currency as identity has it, or null for an unknown account. */
+  accountCurrency(accountId: string): Currency | null {
+    return this.identity.model.account(accountId)?.currency ?? null;
+  }
+
+  /** Makes the participant's ledger accounts exist (with its credit line), as settlement needs before moving money. */
+  async ensureAccount(accountId: string, meta?: CommandMetadata): Promise<boolean> {
+    return (await this.ledgerFor(accountId, meta)) !== null;
   }
 
   async deposit(body: TransferRequest, meta: CommandMetadata): Promise<TransferAnswer> {
@@ -239,6 +266,14 @@ export class BillingLedgerService implements OnModuleInit {
       this.logger.warn(`trade ${t.tradeId}: hold of ${notional} ${found.currency} refused (${result})`);
     }
     return result;
+  }
+
+  /** The currency's ledger with its movements per participant account (opened on first use). */
+  async movements(currency: Currency): Promise<{ ledger: LedgerService; movements: LedgerMovements }> {
+    const ledger = await this.ledger(currency);
+    const movements = this.movementIndex.get(currency);
+    assert(movements !== undefined, `the ${currency} ledger is open without its movements`);
+    return { ledger, movements };
   }
 
   /** The transfer recorded under this id in the currency's ledger, if any (tests, audit). */

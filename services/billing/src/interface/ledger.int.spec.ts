@@ -14,7 +14,7 @@ import { configureHttpApp } from '@cx/platform';
 import { type Clock, SimulatedClock } from '@cx/shared-kernel';
 import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
 import { BillingModule } from '../billing.module';
-import { TRADES_TOPIC } from '../infrastructure/billing-integration';
+import { billingConsumedTopics, TRADES_TOPIC } from '../infrastructure/billing-integration';
 import { BillingLedgerService, holdTransferId } from './ledger.http.service';
 
 const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
@@ -34,7 +34,7 @@ const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): Dynamic
 const start = async (file: string, clock: Clock): Promise<Running> => {
   const store = await openEventStore(`sqlite:${file}`);
   const bus = new InProcessBus({ logger: quiet });
-  await bus.declareTopics([{ name: TRADES_TOPIC, partitions: 2 }]);
+  await bus.declareTopics(billingConsumedTopics.map((name) => ({ name, partitions: 2 })));
   const app = await NestFactory.create<NestFastifyApplication>(hostModule(store, clock, bus), new FastifyAdapter(), {
     logger: false,
   });

@@ -2,6 +2,7 @@ import { assert, assertNever, type Currency, DomainError, isCurrency, isSafeId }
 import { canonicalToMinor, formatAmount, parseAmount } from './ledger.amounts';
 import {
   type CreditLineSet,
+  isDay,
   type LedgerEvent,
   type PendingTransfersExpired,
   participantAccountKinds,
@@ -86,6 +87,8 @@ export interface TransferInput {
   linked?: boolean;
   code?: string;
   ref?: string;
+  /** The UTC day a statement books it in (settlement names the period it settles); default: the batch's day. */
+  period?: string;
 }
 
 export interface CreateTransfers {
@@ -383,6 +386,7 @@ const sameFields = (t: TransferInput, r: TransferRecord, currency: Currency): bo
   if (phase !== (r.phase ?? 'single')) return false;
   if (t.pendingId !== r.pendingId || t.timeoutMs !== r.timeoutMs) return false;
   if ((t.linked === true) !== (r.linked === true) || t.code !== r.code || t.ref !== r.ref) return false;
+  if (t.period !== r.period) return false;
   // A post or void may leave the accounts out (they are the pending transfer's, which never change), and a void its
   // amount (the whole pending amount): leaving them out says the same as spelling them.
   const resolving = phase === 'post' || phase === 'void';
@@ -422,6 +426,7 @@ const accountCheck = (state: LedgerState, key: unknown, side: 'debit' | 'credit'
 const staticCheck = (t: TransferInput, phase: TransferPhase): TransferResultCode | null => {
   if (t.code !== undefined && !(typeof t.code === 'string' && CODE_RE.test(t.code))) return 'code_invalid';
   if (t.ref !== undefined && !isSafeId(t.ref)) return 'ref_invalid';
+  if (t.period !== undefined && !isDay(t.period)) return 'period_invalid';
   if (t.linked !== undefined && typeof t.linked !== 'boolean') return 'phase_invalid';
   if (phase === 'single' || phase === 'pending') {
     if (t.pendingId !== undefined) return 'pending_id_must_be_absent';
@@ -558,6 +563,7 @@ const checkTransfer = (o: Overlay, t: TransferInput): Checked => {
   if (t.linked === true) record.linked = true;
   if (t.code !== undefined) record.code = t.code;
   if (t.ref !== undefined) record.ref = t.ref;
+  if (t.period !== undefined) record.period = t.period;
   o.transfers.set(t.id, record);
   if (o.undo !== null) o.undo.push(() => o.transfers.delete(t.id));
   return checked;

@@ -23,6 +23,14 @@ export const participantAccount = (participantAccountId: string, kind: Participa
 
 export const ledgerStream = (currency: Currency): string => `ledger-${currency}`;
 
+const DAY_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/;
+/** Whether `period` is a real UTC day `YYYY-MM-DD` (2026-02-30 is not). */
+export const isDay = (period: unknown): period is string =>
+  typeof period === 'string' && DAY_RE.test(period) && new Date(`${period}T00:00:00Z`).toISOString().startsWith(period);
+
+/** The day a statement books a transfer in: the one it names, else the UTC day of its batch's time. */
+export const bookingDay = (t: TransferRecord, batchAt: string): string => t.period ?? batchAt.slice(0, 10);
+
 /**
  * single: posts at once. pending: reserves the amount (a hold) until posted, voided or expired. post: posts up to
  * the pending amount and releases the rest. void: releases the whole pending amount.
@@ -49,6 +57,11 @@ export interface TransferRecord {
   code?: string;
   /** What it belongs to, e.g. a trade or allocation id (TigerBeetle's `user_data`). */
   ref?: string;
+  /**
+   * The UTC day (`YYYY-MM-DD`) a statement books it in. Settlement names the period it settles; a transfer
+   * without one is booked in the day of its batch's `at` (see bookingDay).
+   */
+  period?: string;
 }
 
 /** One decided batch: every transfer in it succeeded; failures are answered to the caller and not recorded. */
@@ -117,6 +130,7 @@ export const transferResults = [
   'pending_transfer_expired',
   'exceeds_credits',
   'exceeds_debits',
+  'period_invalid',
 ] as const;
 export type TransferResultCode = (typeof transferResults)[number];
 

@@ -1,0 +1,106 @@
+import type { Position, ProjectionModel, RecordedEvent } from '@cx/event-store';
+import {
+  type AllocationBillingState,
+  evolve as evolveAllocation,
+  initialAllocationBilling,
+} from '../domain/settlement/allocation-billing.decider';
+import {
+  ALLOCATION_BILLING_PREFIX,
+  type AllocationBillingEvent,
+  type AllocationSettled,
+  isAllocationBillingEvent,
+  TRADE_BILLING_PREFIX,
+  type TradeHeard,
+} from '../domain/settlement/allocation-billing.events';
+import {
+  PERIOD_STREAM_PREFIX,
+  type PeriodClosed,
+  type PeriodStatementsIssued,
+} from '../domain/settlement/period.events';
+import type { SettlementRecord } from '../domain/statement/statement';
+import { STATEMENT_STREAM_PREFIX, type StatementIssued } from '../domain/statement/statement.events';
+
+// Billing's own facts, folded from its streams by a catch-up projection: allocations with their readings and
+// settlements, the trades' maker/taker sides, closed periods and issued statements. Writers decide against it
+// and append at the revision it knows for the stream (a lost race is caught up and decided again), then wait
+// until it has their own event, so the next decision sees it.
+
+export const BILLING_FACT_PREFIXES = [
+  ALLOCATION_BILLING_PREFIX,
+  TRADE_BILLING_PREFIX,
+  PERIOD_STREAM_PREFIX,
+  STATEMENT_STREAM_PREFIX,
+];
+
+export interface AllocationEntry {
+  state: AllocationBillingState;
+  revision: bigint;
+}
+
+export class BillingFacts implements ProjectionModel {
+  position: Position | null = null;
+  readonly allocations = new Map<string, AllocationEntry>();
+  readonly settlements = new Map<string, SettlementRecord>();
+  readonly trades = new Map<string, TradeHeard['data']>();
+  readonly periods = new Map<string, PeriodClosed['data']>();
+  /** Period stream → its revision. */
+  readonly periodRevisions = new Map<string, bigint>();
+  /** Periods whose statements were all issued: a close that got this far is complete. */
+  readonly completedPeriods = new Set<string>();
+  /** Each allocation's latest settlement. */
+  readonly lastSettlement = new Map<string, AllocationSettled['data']>();
+  /** `<account>|<period>` → issued versions, oldest first. */
+  readonly statements = new Map<string, StatementIssued['data'][]>();
+  /** A reading's `(source, id)` key → the allocation it was recorded for (corrections name only the usage). */
+  readonly readingAllocation = new Map<string, string>();
+  /** Statement stream → its revision, for the next issue's append. */
+  readonly statementRevisions = new Map<string, bigint>();
+
+  apply(e: RecordedEvent): void {
+    this.position = e.position;
+    const stream = e.streamId;
+    if (stream.startsWith(ALLOCATION_BILLING_PREFIX)) {
+      const id = stream.slice(ALLOCATION_BILLING_PREFIX.length);
+      let entry = this.allocations.get(id);
+      if (entry === undefined) this.allocations.set(id, (entry = { state: initialAllocationBilling(), revision: -1n }));
+      entry.revision = e.revision;
+      if (!isAllocationBillingEvent(e.type)) return;
+      const event = { type: e.type, data: e.data } as AllocationBillingEvent;
+      evolveAllocation(entry.state, event);
+      if (event.type === 'DeliveryReadingRecorded') this.readingAllocation.set(event.data.key, id);
+      if (event.type === 'AllocationSettled' && entry.state.terms !== null) {
+        this.settlements.set(event.data.settlementId, { terms: entry.state.terms, settled: event.data });
+        this.lastSettlement.set(id, event.data);
+      }
+    } else if (stream.startsWith(TRADE_BILLING_PREFIX)) {
+      if (e.type === 'TradeHeard') {
+        const d = e.data as TradeHeard['data'];
+        this.trades.set(d.tradeId, d);
+      }
+    } else if (stream.startsWith(PERIOD_STREAM_PREFIX)) {
+      this.periodRevisions.set(stream.slice(PERIOD_STREAM_PREFIX.length), e.revision);
+      if (e.type === 'PeriodClosed') {
+        const d = e.data as PeriodClosed['data'];
+        this.periods.set(d.period, d);
+      } else if (e.type === 'PeriodStatementsIssued') {
+        this.completedPeriods.add((e.data as PeriodStatementsIssued['data']).period);
+      }
+    } else if (stream.startsWith(STATEMENT_STREAM_PREFIX)) {
+      this.statementRevisions.set(stream, e.revision);
+      if (e.type === 'StatementIssued') {
+        const d = e.data as StatementIssued['data'];
+        const key = `${d.summary.account}|${d.summary.period}`;
+        const versions = this.statements.get(key) ?? [];
+        versions.push(d);
+        this.statements.set(key, versions);
+      }
+    }
+  }
+
+  /** The latest closed day, or null before the first close. */
+  lastClosedDay(): string | null {
+    let last: string | null = null;
+    for (const p of this.periods.values()) if (p.kind === 'day' && (last === null || p.period > last)) last = p.period;
+    return last;
+  }
+}

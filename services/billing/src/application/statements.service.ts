@@ -1,0 +1,219 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { type CommandMetadata, EVENT_STORE, type EventStore, type NewEvent, NO_STREAM } from '@cx/event-store';
+import { CLOCK, type Clock, type Currency, newId } from '@cx/shared-kernel';
+import { deliveryDayOf } from '../domain/settlement/allocation-billing.decider';
+import { type Period, periodContainsDay } from '../domain/settlement/periods';
+import {
+  buildLines,
+  type CashMovement,
+  ContentHasher,
+  type ReadingDifference,
+  type Shortfall,
+  type StatementLine,
+  summarise,
+} from '../domain/statement/statement';
+import {
+  type StatementIssued,
+  type StatementLinesRecorded,
+  statementStream,
+} from '../domain/statement/statement.events';
+import { Dec, formatMoney } from '@cx/shared-kernel';
+import type { LedgerMovements } from './ledger-movements';
+import { BillingFactsService } from './billing-facts.service';
+
+/** Lines per `StatementLinesRecorded` event: big enough to be cheap to read, small enough to stream. */
+export const STATEMENT_CHUNK_LINES = 2_000;
+
+export interface IssueInput {
+  account: string;
+  currency: Currency;
+  period: Period;
+  movements: LedgerMovements;
+  ledgerRevision: string | null;
+  reason: StatementIssued['data']['reason'];
+  supersedes: string | null;
+}
+
+/**
+ * Builds, issues and reads statements. Issuing is called under the period close's lock (or a note's), so two
+ * issues of one statement never interleave; reading streams the lines from the store chunk by chunk.
+ */
+@Injectable()
+export class StatementsService {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(CLOCK) private readonly clock: Clock,
+    private readonly facts: BillingFactsService,
+  ) {}
+
+  /** The account's posted cash movements, split into those before the period and those booked in it. */
+  cashIn(
+    movements: LedgerMovements,
+    account: string,
+    period: Period,
+  ): { openingMinor: bigint; inPeriod: CashMovement[] } {
+    let openingMinor = 0n;
+    const inPeriod: CashMovement[] = [];
+    const startDay = new Date(period.startMs).toISOString().slice(0, 10);
+    for (const m of movements.of(account)) {
+      if (m.kind !== 'cash' || m.status !== 'posted') continue;
+      if (m.day < startDay) openingMinor += m.amountMinor;
+      else if (periodContainsDay(period, m.day)) {
+        inPeriod.push({ transferId: m.transferId, amountMinor: m.amountMinor, code: m.code, ref: m.ref, day: m.day });
+      }
+    }
+    return { openingMinor, inPeriod };
+  }
+
+  /** Whether the account has anything to state for the period: a balance brought forward or a movement in it. */
+  hasContent(movements: LedgerMovements, account: string, period: Period): boolean {
+    const { openingMinor, inPeriod } = this.cashIn(movements, account, period);
+    return openingMinor !== 0n || inPeriod.length > 0 || this.shortfalls(account, period).length > 0;
+  }
+
+  private shortfalls(account: string, period: Period): Shortfall[] {
+    const out: Shortfall[] = [];
+    for (const { terms, settled } of this.facts.facts.settlements.values()) {
+      if (settled.kind !== 'settlement' || !periodContainsDay(period, settled.period)) continue;
+      if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
+      if (new Dec(settled.shortfallHours).isZero()) continue;
+      out.push({
+        allocationId: terms.allocationId,
+        role: terms.buyerAccount === account ? 'buyer' : 'provider',
+        allocatedHours: terms.quantity,
+        deliveredHours: settled.deliveredHours,
+        shortfallHours: settled.shortfallHours,
+        value: formatMoney(new Dec(settled.shortfallHours).times(terms.price), terms.currency as Currency),
+      });
+    }
+    return out.sort((a, b) => (a.allocationId < b.allocationId ? -1 : a.allocationId > b.allocationId ? 1 : 0));
+  }
+
+  private readingDifferences(account: string, period: Period): ReadingDifference[] {
+    const latest = new Map<string, ReadingDifference>();
+    for (const { terms, settled } of this.facts.facts.settlements.values()) {
+      if (!periodContainsDay(period, deliveryDayOf(terms))) continue;
+      if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
+      const prev = latest.get(terms.allocationId);
+      const diff = new Dec(settled.buyerReportedHours).minus(settled.reportedHours);
+      if (diff.isZero() && prev === undefined) continue;
+      latest.set(terms.allocationId, {
+        allocationId: terms.allocationId,
+        providerReportedHours: settled.reportedHours,
+        buyerReportedHours: settled.buyerReportedHours,
+        differenceHours: diff.toFixed(),
+      });
+    }
+    return [...latest.values()]
+      .filter((d) => !new Dec(d.differenceHours).isZero())
+      .sort((a, b) => (a.allocationId < b.allocationId ? -1 : 1));
+  }
+
+  /**
+   * Issues the account's statement for the period from the ledger's movements booked in it: lines in chunks, then
+   * the header that makes the issue exist. Returns the header.
+   */
+  async issue(input: IssueInput, meta: CommandMetadata): Promise<StatementIssued['data']> {
+    const { account, currency, period } = input;
+    const { openingMinor, inPeriod } = this.cashIn(input.movements, account, period);
+    const lines = buildLines(account, currency, inPeriod, (id) => this.facts.facts.settlements.get(id));
+    const summary = summarise({ account, period: period.id, currency, openingMinor }, lines, {
+      shortfalls: this.shortfalls(account, period),
+      readingDifferences: this.readingDifferences(account, period),
+    });
+    return this.write(input, summary, lines, meta);
+  }
+
+  /** Writes an issue: line chunks at exact revisions, then the header. Also the path the benchmark drives. */
+  async write(
+    input: Pick<IssueInput, 'account' | 'period' | 'ledgerRevision' | 'reason' | 'supersedes'>,
+    summary: ReturnType<typeof summarise>,
+    lines: Iterable<StatementLine>,
+    meta: CommandMetadata,
+  ): Promise<StatementIssued['data']> {
+    const stream = statementStream(input.account, input.period.id);
+    await this.facts.catchUpWith(stream).catch(() => undefined);
+    const known = this.facts.facts.statementRevisions.get(stream);
+    let revision: bigint | typeof NO_STREAM = known === undefined ? NO_STREAM : known;
+    const issueId = newId('iss');
+    const hasher = new ContentHasher(summary);
+    const md = { correlationId: meta.correlationId, causationId: meta.causationId, actor: meta.actor };
+    let chunk: StatementLine[] = [];
+    let offset = 0;
+    let first: bigint | null = null;
+    const flush = async () => {
+      const e: NewEvent = {
+        type: 'StatementLinesRecorded',
+        data: { issueId, offset, lines: chunk } satisfies StatementLinesRecorded['data'],
+        metadata: md,
+      };
+      const r = await this.store.appendToStream(stream, [e], { expectedRevision: revision });
+      revision = r.nextExpectedRevision;
+      first ??= r.nextExpectedRevision;
+      offset += chunk.length;
+      chunk = [];
+    };
+    for (const l of lines) {
+      hasher.line(l);
+      chunk.push(l);
+      if (chunk.length >= STATEMENT_CHUNK_LINES) await flush();
+    }
+    if (chunk.length > 0) await flush();
+    const versions = this.facts.facts.statements.get(`${input.account}|${input.period.id}`) ?? [];
+    const version = versions.length + 1;
+    const header: StatementIssued['data'] = {
+      statementId: `stmt-${input.account}-${input.period.id}-v${version}`,
+      issueId,
+      version,
+      summary,
+      contentHash: hasher.digest(),
+      lineChunks: first === null ? null : { fromRevision: String(first), toRevision: String(revision as bigint) },
+      builtFrom: {
+        ledgerRevision: input.ledgerRevision,
+        position:
+          this.facts.facts.position === null
+            ? null
+            : { commit: String(this.facts.facts.position.commit), prepare: String(this.facts.facts.position.prepare) },
+      },
+      supersedes: input.supersedes,
+      reason: input.reason,
+      issuedAt: this.clock.now().toISOString(),
+    };
+    await this.facts.decideAndAppend(
+      stream,
+      () => revision,
+      () => ({ result: null, events: [{ type: 'StatementIssued', data: header, metadata: md }] }),
+    );
+    return header;
+  }
+
+  /** The statement's versions, oldest first (empty when none was issued). */
+  versions(account: string, period: string): readonly StatementIssued['data'][] {
+    return this.facts.facts.statements.get(`${account}|${period}`) ?? [];
+  }
+
+  /** Every statement issued for the account, latest version of each, by period (days before the month they end). */
+  list(account: string): StatementIssued['data'][] {
+    const out: StatementIssued['data'][] = [];
+    for (const [key, versions] of this.facts.facts.statements) {
+      if (key.slice(0, key.lastIndexOf('|')) !== account) continue;
+      const latest = versions[versions.length - 1];
+      if (latest !== undefined) out.push(latest);
+    }
+    return out.sort((a, b) => (a.summary.period < b.summary.period ? -1 : a.summary.period > b.summary.period ? 1 : 0));
+  }
+
+  /** The issue's lines, read chunk by chunk from the store: memory stays flat whatever the line count. */
+  async *lines(header: StatementIssued['data']): AsyncGenerator<StatementLine> {
+    if (header.lineChunks === null) return;
+    const stream = statementStream(header.summary.account, header.summary.period);
+    const to = BigInt(header.lineChunks.toRevision);
+    for await (const e of this.store.readStream(stream, { fromRevision: BigInt(header.lineChunks.fromRevision) })) {
+      if (e.revision > to) break;
+      if (e.type !== 'StatementLinesRecorded') continue;
+      const d = e.data as StatementLinesRecorded['data'];
+      if (d.issueId !== header.issueId) continue;
+      yield* d.lines;
+    }
+  }
+}

@@ -1,0 +1,288 @@
+import { createHash, type Hash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import { assert, type Currency, Dec, minorUnits } from '@cx/shared-kernel';
+import { canonicalToMinor, formatAmount } from '../ledger/ledger.amounts';
+import type { AllocationSettled, AllocationTerms } from '../settlement/allocation-billing.events';
+
+// A settlement statement for one account and period (issue: "Statements"): opening balance, one line per
+// allocation settlement (or adjustment, deposit, withdrawal, note), fees, shortfalls, closing balance and totals.
+// Its money comes from the ledger's cash movements booked in the period and nothing else, so the statement's totals
+// equal the ledger's movements exactly; the settlement records only add what a line is about (instrument,
+// quantity, unit price, guidance version).
+//
+// Lines are sorted by a key of their content (day, then reference), never by arrival, so the same inputs in any
+// order give the same statement and the same content hash.
+
+export type LineKind =
+  'settlement' | 'adjustment' | 'offer_usage' | 'deposit' | 'withdrawal' | 'credit_note' | 'debit_note' | 'other';
+
+export interface StatementLine {
+  day: string;
+  kind: LineKind;
+  /** What the line is about: an allocation id, a transfer id, a note id. */
+  ref: string;
+  role: 'buyer' | 'provider' | null;
+  instrument: string | null;
+  quantity: string | null;
+  unit: string | null;
+  unitPrice: string | null;
+  /** The account's cash effect, signed (a buyer's charge is negative), without fees. */
+  amount: string;
+  /** Fees the account paid (negative) or had refunded (positive) on this line. */
+  fee: string;
+  guidanceVersion: string | null;
+}
+
+export interface Shortfall {
+  allocationId: string;
+  role: 'buyer' | 'provider';
+  allocatedHours: string;
+  deliveredHours: string;
+  shortfallHours: string;
+  /** What the undelivered hours would have cost at the traded price: reported, never charged. */
+  value: string;
+}
+
+export interface ReadingDifference {
+  allocationId: string;
+  providerReportedHours: string;
+  buyerReportedHours: string;
+  /** buyer − provider. */
+  differenceHours: string;
+}
+
+export interface StatementTotals {
+  charges: string;
+  fees: string;
+  deposits: string;
+  withdrawals: string;
+  notes: string;
+  net: string;
+  acceleratorHours: string;
+  /** Net charges per accelerator-hour settled on the statement's lines; null without hours. */
+  costPerAcceleratorHour: string | null;
+}
+
+/** Everything a statement says except its lines: what its content hash covers besides them. */
+export interface StatementSummary {
+  account: string;
+  period: string;
+  currency: Currency;
+  openingBalance: string;
+  closingBalance: string;
+  totals: StatementTotals;
+  lineCount: number;
+  shortfalls: Shortfall[];
+  readingDifferences: ReadingDifference[];
+  guidanceVersions: string[];
+}
+
+/** A posted cash movement of the account booked in the period, as the ledger recorded it. */
+export interface CashMovement {
+  transferId: string;
+  amountMinor: bigint;
+  code: string | null;
+  ref: string | null;
+  day: string;
+}
+
+export interface SettlementRecord {
+  terms: AllocationTerms;
+  settled: AllocationSettled['data'];
+}
+
+const SETTLEMENT_CODES = new Set(['hold_post', 'settlement', 'adjustment', 'fee']);
+const KIND_OF_CODE: Record<string, LineKind> = {
+  deposit: 'deposit',
+  withdrawal: 'withdrawal',
+  credit_note: 'credit_note',
+  debit_note: 'debit_note',
+};
+
+/** A settlement's transfers are `<settlementId>:<n>`. */
+const settlementIdOf = (transferId: string): string => transferId.slice(0, transferId.lastIndexOf(':'));
+
+/**
+ * The statement's lines from the account's cash movements booked in the period. `settlements` resolves a
+ * settlement id to what it settled; a movement whose settlement is unknown is still a line (kind `other`), so no
+ * money is ever left off.
+ */
+export const buildLines = (
+  account: string,
+  currency: Currency,
+  movements: readonly CashMovement[],
+  settlements: (settlementId: string) => SettlementRecord | undefined,
+): StatementLine[] => {
+  const f = (minor: bigint) => formatAmount(minor, currency);
+  const grouped = new Map<string, { day: string; amount: bigint; fee: bigint; record: SettlementRecord }>();
+  const lines: StatementLine[] = [];
+  for (const m of movements) {
+    const record =
+      m.code !== null && SETTLEMENT_CODES.has(m.code) ? settlements(settlementIdOf(m.transferId)) : undefined;
+    if (record === undefined) {
+      lines.push({
+        day: m.day,
+        kind: KIND_OF_CODE[m.code ?? ''] ?? 'other',
+        ref: m.transferId,
+        role: null,
+        instrument: null,
+        quantity: null,
+        unit: null,
+        unitPrice: null,
+        amount: f(m.amountMinor),
+        fee: f(0n),
+        guidanceVersion: null,
+      });
+      continue;
+    }
+    const id = record.settled.settlementId;
+    let g = grouped.get(id);
+    if (g === undefined) grouped.set(id, (g = { day: m.day, amount: 0n, fee: 0n, record }));
+    if (m.code === 'fee') g.fee += m.amountMinor;
+    else g.amount += m.amountMinor;
+  }
+  for (const g of grouped.values()) {
+    const { terms, settled } = g.record;
+    lines.push({
+      day: g.day,
+      kind: settled.kind,
+      ref: settled.settlementId,
+      role: terms.buyerAccount === account ? 'buyer' : 'provider',
+      instrument: terms.instrumentId,
+      quantity: settled.deliveredHoursDelta,
+      unit: 'accelerator-hour',
+      unitPrice: showPrice(terms.price, currency),
+      amount: f(g.amount),
+      fee: f(g.fee),
+      guidanceVersion: terms.guidanceVersion,
+    });
+  }
+  return lines.sort(compareLines);
+};
+
+/** A unit price with at least the currency's minor digits ("25.5" CNY shows as "25.50"), never fewer than it has. */
+const showPrice = (price: string, currency: Currency): string => {
+  const d = new Dec(price);
+  return d.toFixed(Math.max(d.decimalPlaces(), minorUnits[currency]));
+};
+
+const compareLines = (a: StatementLine, b: StatementLine): number =>
+  a.day < b.day ? -1 : a.day > b.day ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+
+/** Totals, closing balance and the rest of the summary from the lines (decimal strings, summed exactly). */
+export const summarise = (
+  base: { account: string; period: string; currency: Currency; openingMinor: bigint },
+  lines: Iterable<StatementLine>,
+  extra: { shortfalls: Shortfall[]; readingDifferences: ReadingDifference[] },
+): StatementSummary => {
+  const { currency } = base;
+  const minor = (s: string) => canonicalToMinor(s, currency);
+  let charges = 0n;
+  let fees = 0n;
+  let deposits = 0n;
+  let withdrawals = 0n;
+  let notes = 0n;
+  let other = 0n;
+  let hoursMicro = 0n;
+  let count = 0;
+  const versions = new Set<string>();
+  for (const l of lines) {
+    count++;
+    const amount = minor(l.amount);
+    fees += minor(l.fee);
+    if (l.kind === 'deposit') deposits += amount;
+    else if (l.kind === 'withdrawal') withdrawals += amount;
+    else if (l.kind === 'credit_note' || l.kind === 'debit_note') notes += amount;
+    else if (l.kind === 'other') other += amount;
+    else charges += amount;
+    if (l.unit === 'accelerator-hour' && l.quantity !== null) hoursMicro += toMinorDigits(l.quantity, 6);
+    if (l.guidanceVersion !== null) versions.add(l.guidanceVersion);
+  }
+  const net = charges + fees + deposits + withdrawals + notes + other;
+  const f = (v: bigint) => formatAmount(v, currency);
+  return {
+    account: base.account,
+    period: base.period,
+    currency,
+    openingBalance: f(base.openingMinor),
+    closingBalance: f(base.openingMinor + net),
+    totals: {
+      charges: f(charges),
+      fees: f(fees),
+      deposits: f(deposits),
+      withdrawals: f(withdrawals),
+      notes: f(notes + other),
+      net: f(net),
+      acceleratorHours: formatDigits(hoursMicro, 6),
+      costPerAcceleratorHour: hoursMicro === 0n ? null : perHour(charges + fees, hoursMicro, currency),
+    },
+    lineCount: count,
+    shortfalls: extra.shortfalls,
+    readingDifferences: extra.readingDifferences,
+    guidanceVersions: [...versions].sort(),
+  };
+};
+
+// ------------------------------------------------------------------------------------------------ content hash
+
+/**
+ * The content hash covers the business content only (DESIGN.md): the summary and the lines, not the statement's
+ * id, version, issue time or the event positions it was built from. It is computed as the lines stream past, so a
+ * million-line statement is never held in memory: sha256 over the RFC 8785 canonical JSON of the summary, then of
+ * each line in order, each followed by a newline. An auditor recomputes it the same way.
+ */
+export class ContentHasher {
+  private readonly hash: Hash = createHash('sha256');
+
+  constructor(summary: StatementSummary) {
+    this.hash.update(`${canonical(summary)}\n`);
+  }
+
+  line(l: StatementLine): void {
+    this.hash.update(`${canonical(l)}\n`);
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+}
+
+export const contentHashOf = (summary: StatementSummary, lines: Iterable<StatementLine>): string => {
+  const h = new ContentHasher(summary);
+  for (const l of lines) h.line(l);
+  return h.digest();
+};
+
+const canonical = (v: unknown): string => {
+  const s = canonicalize(v);
+  assert(s !== undefined, 'a statement part has no canonical JSON');
+  return s;
+};
+
+// ------------------------------------------------------------------------------------------------ arithmetic
+
+/** A decimal string as an integer count of 10^-digits (exact; the string has at most `digits` decimals). */
+const toMinorDigits = (s: string, digits: number): bigint => {
+  const neg = s.startsWith('-');
+  const [int = '0', frac = ''] = (neg ? s.slice(1) : s).split('.');
+  assert(frac.length <= digits, `${s} has more than ${digits} decimals`);
+  const v = BigInt(int + frac.padEnd(digits, '0'));
+  return neg ? -v : v;
+};
+
+const formatDigits = (v: bigint, digits: number): string => {
+  const neg = v < 0n;
+  const abs = (neg ? -v : v).toString().padStart(digits + 1, '0');
+  const s = digits === 0 ? abs : `${abs.slice(0, -digits)}.${abs.slice(-digits)}`;
+  return neg ? `-${s}` : s;
+};
+
+/** |money| per hour, to the currency's minor unit, half-even (a presentation figure, not booked). */
+const perHour = (moneyMinor: bigint, hoursMicro: bigint, currency: Currency): string => {
+  const abs = moneyMinor < 0n ? -moneyMinor : moneyMinor;
+  const num = abs * 1_000_000n;
+  let q = num / hoursMicro;
+  const r = num % hoursMicro;
+  if (r * 2n > hoursMicro || (r * 2n === hoursMicro && q % 2n === 1n)) q += 1n;
+  return formatAmount(q, currency);
+};
