@@ -258,6 +258,106 @@ describe('settlement in the embedded exchange', () => {
     expect((await call('POST', '/v1/periods/2026-03-14/close', admin)).body.code).toBe('BILLING.EARLIER_PERIOD_OPEN');
   });
 
+  it('issues notes against a closed statement without editing it', async () => {
+    const before = (await call('GET', `/v1/statements/buy-1/${DAY1}`, finance)).body;
+    const cash = async (key: string, account: string) =>
+      new Dec((await call('GET', `/v1/ledger/accounts/${account}`, key)).body.balances.cash.posted);
+    const c0 = await cash(buyer, 'buy-1');
+    const path = `/v1/statements/buy-1/${DAY1}/notes`;
+    const note = { noteId: 'cn-1', kind: 'credit', amount: '10.00', currency: 'CNY', reason: 'goodwill' };
+    const issued = await call('POST', path, finance, note);
+    expect(issued.status).toBe(201);
+    expect(issued.body).toMatchObject({ statementId: before.statementId, transferId: 'note:cn-1' });
+    expect((await call('POST', path, finance, note)).status).toBe(200);
+    const table: Array<[string, string, string, Record<string, unknown>, number, string]> = [
+      [
+        'the same id with another amount',
+        finance,
+        path,
+        { ...note, amount: '11.00' },
+        409,
+        'BILLING.NOTE_EXISTS_WITH_DIFFERENT_FIELDS',
+      ],
+      ['a zero amount', finance, path, { ...note, noteId: 'cn-2', amount: '0' }, 400, 'BILLING.NOT_POSITIVE'],
+      [
+        'another currency',
+        finance,
+        path,
+        { ...note, noteId: 'cn-3', currency: 'USD' },
+        422,
+        'BILLING.CURRENCY_MISMATCH',
+      ],
+      [
+        'a period without a statement',
+        finance,
+        '/v1/statements/buy-1/2026-01-05/notes',
+        { ...note, noteId: 'cn-4' },
+        404,
+        'BILLING.STATEMENT_NOT_FOUND',
+      ],
+      [
+        'another tenant’s statement',
+        finance,
+        `/v1/statements/prov-1/${DAY1}/notes`,
+        { ...note, noteId: 'cn-5' },
+        404,
+        'BILLING.STATEMENT_NOT_FOUND',
+      ],
+      ['a trader', buyer, path, { ...note, noteId: 'cn-6' }, 403, 'AUTH.FORBIDDEN'],
+    ];
+    for (const [what, key, where, body, status, code] of table) {
+      const res = await call('POST', where, key, body);
+      expect({ what, status: res.status, code: res.body.code }).toEqual({ what, status, code });
+    }
+    expect((await cash(buyer, 'buy-1')).minus(c0).toFixed(2)).toBe('10.00');
+    expect((await call('GET', path, finance)).body.items.map((n: { noteId: string }) => n.noteId)).toEqual(['cn-1']);
+    expect((await call('GET', `/v1/statements/buy-1/${DAY1}`, finance)).body).toEqual(before);
+  });
+
+  it('resolves a delivery dispute in the buyer’s favour with a credit note from the provider', async () => {
+    const cash = async (key: string, account: string) =>
+      new Dec((await call('GET', `/v1/ledger/accounts/${account}`, key)).body.balances.cash.posted);
+    const [b0, p0] = [await cash(buyer, 'buy-1'), await cash(seller, 'prov-1')];
+    const claim = {
+      disputeId: 'd-1',
+      allocationId,
+      account: 'buy-1',
+      claimedHours: '7.5',
+      reason: 'our agent saw 7.5 h',
+    };
+    const opened = await call('POST', '/v1/disputes', finance, claim);
+    expect(opened.status).toBe(201);
+    // 9 h billed (8 at the close, 1 late) against 7.5 claimed.
+    expect(opened.body).toMatchObject({ billedHours: '9', claimedHours: '7.5' });
+    expect((await call('POST', '/v1/disputes', finance, claim)).status).toBe(200);
+    expect((await call('POST', '/v1/disputes', seller, { ...claim, disputeId: 'd-2' })).status).toBe(404);
+    const over = await call('POST', '/v1/disputes', finance, { ...claim, disputeId: 'd-3', claimedHours: '9.5' });
+    expect(over.body.code).toBe('BILLING.NOTHING_TO_DISPUTE');
+    expect((await call('POST', '/v1/disputes/d-1/resolve', finance, { inFavourOf: 'buyer', reason: 'x' })).status).toBe(
+      403,
+    );
+
+    const resolved = await call('POST', '/v1/disputes/d-1/resolve', admin, {
+      inFavourOf: 'buyer',
+      reason: 'meter fault',
+    });
+    expect(resolved.status).toBe(201);
+    expect(resolved.body.resolved).toMatchObject({
+      inFavourOf: 'buyer',
+      creditedHours: '1.5',
+      creditNoteId: 'dispute-d-1',
+    });
+    // 1.5 h × 25.50 = 38.25 from the provider to the buyer.
+    expect((await cash(buyer, 'buy-1')).minus(b0).toFixed(2)).toBe('38.25');
+    expect(p0.minus(await cash(seller, 'prov-1')).toFixed(2)).toBe('38.25');
+    const again = await call('POST', '/v1/disputes/d-1/resolve', admin, { inFavourOf: 'buyer', reason: 'meter fault' });
+    expect(again.status).toBe(201);
+    expect((await cash(buyer, 'buy-1')).minus(b0).toFixed(2)).toBe('38.25');
+    const other = await call('POST', '/v1/disputes/d-1/resolve', admin, { inFavourOf: 'provider', reason: 'no' });
+    expect(other.body.code).toBe('BILLING.DISPUTE_ALREADY_RESOLVED');
+    expect((await call('GET', '/v1/disputes/d-1', seller)).body.resolved.creditNoteId).toBe('dispute-d-1');
+  });
+
   it('rebuilds identical statements after a restart', async () => {
     const hashes = async () =>
       (await call('GET', '/v1/statements/buy-1', finance)).body.items.map(

@@ -4,6 +4,8 @@ import { BILLING_CONFIG, type BillingConfig, billingConfig, loadBillingConfig } 
 import { BillingFactsService } from './application/billing-facts.service';
 import { PeriodCloseService, REFERENCE_PRICES, type ReferencePrices } from './application/period-close.service';
 import { StatementsService } from './application/statements.service';
+import { CorrectionsService } from './application/corrections.service';
+import { CorrectionsController } from './interface/corrections.controllers';
 import { DeliveryConsumers } from './infrastructure/delivery.consumers';
 import { TradesConsumer } from './infrastructure/trades.consumer';
 import { LedgerController } from './interface/ledger.controllers';
@@ -23,7 +25,7 @@ import { OFFERS_CONTROLLERS, OFFERS_EXPORTS, OFFERS_PROVIDERS } from './interfac
  */
 @Module({
   imports: [IdentityModule],
-  controllers: [LedgerController, StatementsController, ...OFFERS_CONTROLLERS],
+  controllers: [LedgerController, StatementsController, CorrectionsController, ...OFFERS_CONTROLLERS],
   providers: [
     { provide: BILLING_CONFIG, useFactory: () => loadBillingConfig(process.env) },
     ...OFFERS_PROVIDERS,
@@ -43,6 +45,7 @@ import { OFFERS_CONTROLLERS, OFFERS_EXPORTS, OFFERS_PROVIDERS } from './interfac
     StatementsService,
     PeriodCloseService,
     StatementsHttpService,
+    CorrectionsService,
     TradesConsumer,
     DeliveryConsumers,
   ],

@@ -19,6 +19,7 @@ import {
 } from '../domain/settlement/period.events';
 import type { SettlementRecord } from '../domain/statement/statement';
 import { STATEMENT_STREAM_PREFIX, type StatementIssued } from '../domain/statement/statement.events';
+import { NOTE_STREAM_PREFIX, type NoteIssued } from '../domain/correction/correction.decider';
 
 // Billing's own facts, folded from its streams by a catch-up projection: allocations with their readings and
 // settlements, the trades' maker/taker sides, closed periods and issued statements. Writers decide against it
@@ -26,6 +27,7 @@ import { STATEMENT_STREAM_PREFIX, type StatementIssued } from '../domain/stateme
 // until it has their own event, so the next decision sees it.
 
 export const BILLING_FACT_PREFIXES = [
+  NOTE_STREAM_PREFIX,
   ALLOCATION_BILLING_PREFIX,
   TRADE_BILLING_PREFIX,
   PERIOD_STREAM_PREFIX,
@@ -53,6 +55,8 @@ export class BillingFacts implements ProjectionModel {
   readonly statements = new Map<string, StatementIssued['data'][]>();
   /** A reading's `(source, id)` key → the allocation it was recorded for (corrections name only the usage). */
   readonly readingAllocation = new Map<string, string>();
+  /** `<account>|<period>` → notes issued against that statement, in the order issued. */
+  readonly notes = new Map<string, NoteIssued['data'][]>();
   /** Statement stream → its revision, for the next issue's append. */
   readonly statementRevisions = new Map<string, bigint>();
 
@@ -84,6 +88,12 @@ export class BillingFacts implements ProjectionModel {
         this.periods.set(d.period, d);
       } else if (e.type === 'PeriodStatementsIssued') {
         this.completedPeriods.add((e.data as PeriodStatementsIssued['data']).period);
+      }
+    } else if (stream.startsWith(NOTE_STREAM_PREFIX)) {
+      if (e.type === 'NoteIssued') {
+        const d = e.data as NoteIssued['data'];
+        const key = `${d.account}|${d.period}`;
+        this.notes.set(key, [...(this.notes.get(key) ?? []), d]);
       }
     } else if (stream.startsWith(STATEMENT_STREAM_PREFIX)) {
       this.statementRevisions.set(stream, e.revision);
