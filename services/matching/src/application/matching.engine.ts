@@ -7,17 +7,20 @@ import {
   StreamNotFound,
   type Subscription,
 } from '@cx/event-store';
+import type { BandVersionKind } from '@cx/guidance';
 import { AssertionFailed, Dec, DomainError, newId } from '@cx/shared-kernel';
 import type { MatchingConfig } from '../config';
 import {
   type BookCommand,
   type PlaceOrder,
   type AccountLimits,
+  type ExposureElsewhere,
   decide,
   evolve,
   initialBook,
 } from '../domain/order-book/order-book.decider';
 import type { BookEvent, RejectCode, Side, TimeInForce } from '../domain/order-book/order-book.events';
+import { legacyVersionFields } from '../domain/order-book/order-book.guidance';
 import { type Book, nextExpiryMs } from '../domain/order-book/order-book.state';
 import { type InstrumentInfo, instrumentId, instrumentInfo, listedDays, parseInstrumentId } from './instruments';
 import { MarketReadModel, type OrderRecord } from './market.read-model';
@@ -70,6 +73,8 @@ const MESSAGES: Partial<Record<RejectCode, string>> = {
   'MATCHING.TRADING_CLOSED': 'trading in this instrument has closed',
   'MATCHING.DUPLICATE_CLIENT_ORDER_ID': 'the account already used this client order id for another order',
   'MATCHING.ORDER_NOT_FOUND': 'order not found',
+  'MATCHING.MAX_OPEN_QUANTITY_EXCEEDED': 'the account’s open quantity, across all its books, would exceed its limit',
+  'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED': 'the account’s open notional, across all its books, would exceed its limit',
 };
 
 const refusal = (code: RejectCode, field: string | null): DomainError => {
@@ -112,6 +117,8 @@ export interface BookHandle {
 export interface BandVersionInput {
   bandId: string;
   versionId: string;
+  version: number;
+  kind: BandVersionKind;
   resourceClass: string;
   region: string | null;
   floor: string;
@@ -152,8 +159,11 @@ export class MatchingEngine {
   private readonly resourceClasses = new Set<string>();
   private readonly regions = new Set<string>();
   private readonly bands = new Map<string, BandVersionInput>();
-  /** `${resourceClass}.${region}` of every regional band heard of: it overrides the national band there. */
-  private readonly regionalLines = new Set<string>();
+  /**
+   * The books on which each account may have orders open (a superset: a book stays listed after the account's
+   * last order there leaves, until the next look). Limits hold per account across books; see `exposureElsewhere`.
+   */
+  private readonly accountBooks = new Map<string, Set<BookHandle>>();
   private readonly guidanceSeen = new Map<string, number>();
   private readonly halts = new Map<string, HaltScope>();
   private readonly listeners = new Set<CommittedListener>();
@@ -226,30 +236,66 @@ export class MatchingEngine {
       h.modelRevision = e.revision;
       if (e.type === 'BandScheduled') this.rememberBand(h.info, event as Extract<BookEvent, { type: 'BandScheduled' }>);
     }
+    for (const h of this.books.values()) this.indexAccounts(h);
+  }
+
+  // ---- account limits across books ----
+
+  private noteAccount(account: string, h: BookHandle): void {
+    let books = this.accountBooks.get(account);
+    if (books === undefined) this.accountBooks.set(account, (books = new Set()));
+    books.add(h);
+  }
+
+  private indexAccounts(h: BookHandle): void {
+    for (const account of h.book.accounts.keys()) this.noteAccount(account, h);
+  }
+
+  /**
+   * What the account has open on every book but `h`, read from the in-memory books at the moment of the decision.
+   * Books decide synchronously, one command at a time in this one thread, and each applies its events to its
+   * in-memory book as it decides them, so an order decided on another book is counted here at once, before it is
+   * durable: two orders racing on two books are judged one after the other, and cannot together pass a limit
+   * each would pass alone. (An append that then fails reloads that book, and its orders stop counting.)
+   */
+  private exposureElsewhere(h: BookHandle, account: string): ExposureElsewhere | null {
+    const books = this.accountBooks.get(account);
+    if (books === undefined) return null;
+    let openLots = 0;
+    let notional: Dec | null = null;
+    for (const other of books) {
+      const e = other.book.accounts.get(account);
+      if (e === undefined) {
+        books.delete(other);
+        continue;
+      }
+      if (other === h) continue;
+      openLots += e.openLots;
+      const n = new Dec(e.openTickLots).mul(other.info.spec.tickSize).mul(other.info.spec.lotSize);
+      notional = notional === null ? n : notional.plus(n);
+    }
+    if (books.size === 0) this.accountBooks.delete(account);
+    return notional === null ? null : { openLots, openNotional: notional.toFixed() };
   }
 
   // Guidance heard before a restart is in the books' BandScheduled events; a book listed after the restart needs
-  // it too, so the registry is rebuilt from them (the version id names the band line: `<bandId>.v<n>`).
+  // it too, so the registry is rebuilt from them (older events name the band line by the version id only).
   private rememberBand(info: InstrumentInfo, e: Extract<BookEvent, { type: 'BandScheduled' }>): void {
     const d = e.data;
     if (this.bands.has(d.guidanceVersion)) return;
-    const bandId = d.guidanceVersion.replace(/\.v\d+$/, '');
-    const region = bandId.includes('.') ? bandId.slice(bandId.indexOf('.') + 1) : null;
-    this.addBand({
-      bandId,
+    const named = legacyVersionFields({ resourceClass: info.resourceClass, region: info.region }, d.guidanceVersion);
+    this.bands.set(d.guidanceVersion, {
+      bandId: d.bandId ?? named.bandId,
       versionId: d.guidanceVersion,
+      version: d.version ?? named.version,
+      kind: d.kind ?? named.kind,
       resourceClass: info.resourceClass,
-      region,
+      region: d.region === undefined ? named.region : d.region,
       floor: d.floor,
       ceiling: d.ceiling,
       effectiveFrom: d.effectiveFrom,
       effectiveTo: d.effectiveTo,
     });
-  }
-
-  private addBand(v: BandVersionInput): void {
-    this.bands.set(v.versionId, v);
-    if (v.region !== null) this.regionalLines.add(`${v.resourceClass}.${v.region}`);
   }
 
   private newHandle(id: string): BookHandle {
@@ -351,16 +397,18 @@ export class MatchingEngine {
     }) as Promise<void>;
   }
 
+  /**
+   * Every version a new book must hear: its class's national and regional versions, all of them (the book
+   * resolves the band in force itself, with the shared `bandAt`). A version that ended before now can never be in
+   * force again, so it is left out; a withdrawal is kept whatever its window, since it ends the versions before it.
+   */
   private bandsFor(info: InstrumentInfo, now: number): BandVersionInput[] {
-    const regional = this.regionalLines.has(`${info.resourceClass}.${info.region}`);
     return [...this.bands.values()]
       .filter(
         (v) =>
-          v.resourceClass === info.resourceClass &&
-          (v.region === info.region || (v.region === null && !regional)) &&
-          (v.effectiveTo === null || Date.parse(v.effectiveTo) > now),
+          appliesTo(v, info) && (v.kind === 'withdrawn' || v.effectiveTo === null || Date.parse(v.effectiveTo) > now),
       )
-      .sort((a, b) => Date.parse(a.effectiveFrom) - Date.parse(b.effectiveFrom));
+      .sort((a, b) => a.bandId.localeCompare(b.bandId) || a.version - b.version);
   }
 
   // ---- guidance and market status ----
@@ -372,20 +420,17 @@ export class MatchingEngine {
   }
 
   /**
-   * A band version from guidance: scheduled on every open book it applies to (a regional band overrides the
-   * national one in its region). Idempotent: a book ignores a version it has already heard of.
+   * A band version from guidance (an issue, amendment or withdrawal): heard by every open book of its class, in
+   * its region or, for a national version, in every region. Each book resolves the band in force from the
+   * versions it has heard (a regional band overrides the national one while in force; the national one applies
+   * again when it ends). Idempotent: a book ignores a version it has already heard of.
    */
   async applyBand(v: BandVersionInput): Promise<void> {
-    this.addBand(v);
+    if (!this.bands.has(v.versionId)) this.bands.set(v.versionId, v);
     const jobs: Promise<unknown>[] = [];
     for (const h of this.books.values()) {
       const info = h.info;
-      if (!h.book.opened || h.book.closed || info.resourceClass !== v.resourceClass) continue;
-      if (
-        v.region !== null ? v.region !== info.region : this.regionalLines.has(`${info.resourceClass}.${info.region}`)
-      ) {
-        continue;
-      }
+      if (!h.book.opened || h.book.closed || !appliesTo(v, info)) continue;
       jobs.push(
         this.command(h, SYSTEM_META('guidance'), (hh, now) => ({
           type: 'ApplyBand',
@@ -481,7 +526,14 @@ export class MatchingEngine {
       }
       const cmd: PlaceOrder = {
         type: 'PlaceOrder',
-        data: { ...input, orderId, expiresAt: input.expiresAt ?? null, postOnly: input.postOnly ?? false, limits },
+        data: {
+          ...input,
+          orderId,
+          expiresAt: input.expiresAt ?? null,
+          postOnly: input.postOnly ?? false,
+          limits,
+          elsewhere: hasLimit(limits) ? this.exposureElsewhere(hh, input.account) : null,
+        },
         metadata: this.metaFor(hh, now),
       };
       const events = decide(cmd, hh.book);
@@ -530,14 +582,16 @@ export class MatchingEngine {
   }
 
   repriceOrder(orderId: string, price: string, meta: CommandMetadata): Promise<OrderRecord> {
-    return this.modify(orderId, meta, (o) => ({
+    const limits = (account: string) => this.deps.limitsOf?.(account) ?? null;
+    return this.modify(orderId, meta, (o, hh) => ({
       type: 'RepriceOrder',
       data: {
         orderId,
         account: o.account,
         instrument: o.instrument,
         price,
-        limits: this.deps.limitsOf?.(o.account) ?? null,
+        limits: limits(o.account),
+        elsewhere: hasLimit(limits(o.account)) ? this.exposureElsewhere(hh, o.account) : null,
       },
     }));
   }
@@ -547,13 +601,14 @@ export class MatchingEngine {
     meta: CommandMetadata,
     build: (
       o: OrderRecord,
+      h: BookHandle,
     ) => Omit<Extract<BookCommand, { type: 'CancelOrder' | 'ReduceOrder' | 'RepriceOrder' }>, 'metadata'>,
   ): Promise<OrderRecord> {
     const o = this.model.orders.get(orderId);
     if (o === undefined) throw orderNotFound();
     const h = this.handleOf(o.instrument);
     return this.enqueue(h, meta, (hh, now) => {
-      const cmd = { ...build(o), metadata: this.metaFor(hh, now) } as BookCommand;
+      const cmd = { ...build(o, hh), metadata: this.metaFor(hh, now) } as BookCommand;
       const events = decide(cmd, hh.book);
       const refused = events.find((e) => e.type === 'ModificationRejected' && e.data.orderId === orderId);
       if (refused?.type === 'ModificationRejected') {
@@ -627,6 +682,7 @@ export class MatchingEngine {
         out.push(e);
       }
       evolve(h.book, e);
+      if (e.type === 'OrderRested') this.noteAccount(e.data.account, h);
       if (e.type === 'TradeExecuted') out.push(this.allocationFor(h.info, e));
     }
     return out;
@@ -783,6 +839,7 @@ export class MatchingEngine {
     h.book = book;
     h.revision = revision;
     h.needsReload = false;
+    this.indexAccounts(h);
     this.sortedIds = null;
     if (unseen.length > 0) {
       h.modelRevision = revision;
@@ -814,8 +871,19 @@ export class MatchingEngine {
   }
 }
 
+const hasLimit = (l: AccountLimits | null): boolean =>
+  l !== null && (l.maxOpenQuantityLots !== null || l.maxOpenNotional !== null);
+
+const appliesTo = (v: BandVersionInput, info: InstrumentInfo): boolean =>
+  v.resourceClass === info.resourceClass && (v.region === null || v.region === info.region);
+
 const bandData = (v: BandVersionInput) => ({
   guidanceVersion: v.versionId,
+  bandId: v.bandId,
+  version: v.version,
+  kind: v.kind,
+  resourceClass: v.resourceClass,
+  region: v.region,
   floor: v.floor,
   ceiling: v.ceiling,
   effectiveFrom: v.effectiveFrom,
@@ -828,10 +896,7 @@ const covers = (s: HaltScope, info: InstrumentInfo): boolean =>
   (s.instrument === undefined || s.instrument === info.id);
 
 const isDue = (book: Book, now: number): boolean =>
-  nextExpiryMs(book) <= now ||
-  (book.scheduled[0] !== undefined && book.scheduled[0].effectiveFromMs <= now) ||
-  (book.band !== null && book.band.effectiveToMs <= now) ||
-  (!book.closed && book.tradingEndsAtMs <= now);
+  nextExpiryMs(book) <= now || book.nextBandChangeMs <= now || (!book.closed && book.tradingEndsAtMs <= now);
 
 const sameOrder = (o: OrderRecord, i: PlaceOrderInput): boolean => {
   let samePrice = false;

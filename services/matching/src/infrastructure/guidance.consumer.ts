@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { GuidanceChangeKind, decodeEvent, timestampDate, timestampMs } from '@cx/contracts';
+import { decodeEvent, timestampMs } from '@cx/contracts';
+import { bandVersionFromContract } from '@cx/guidance';
 import { type DeliveredMessage, TopicHandler } from '@cx/messaging';
 import { MatchingEngine } from '../application/matching.engine';
 import { GUIDANCE_TOPIC, MARKET_STATUS_TOPIC } from './matching-integration';
@@ -25,26 +26,27 @@ export class GuidanceConsumer {
       return;
     }
     if (e.case !== 'guidanceChanged') return;
-    const band = e.value.band;
-    if (!band?.floorPerAcceleratorHour || !band.effectiveFrom) {
-      this.logger.warn(`guidance message ${m.topic}/${m.offset} has no complete band; skipped`);
+    // The one mapping from the contract to a band version (@cx/guidance), the same the audit resolves over.
+    const mapped = bandVersionFromContract(e.value);
+    if (!mapped.ok) {
+      // Not a complete version: never half-applied (a band without its floor would read as "no floor").
+      this.logger.warn(`guidance message ${m.topic}/${m.offset} is not a band version (${mapped.problem}); skipped`);
       return;
     }
-    if (e.value.kind === GuidanceChangeKind.WITHDRAWN) {
-      // The core schedules bands but cannot end one early (ApplyBand needs effectiveTo after effectiveFrom, and a
-      // withdrawal is in force nowhere). Until it can, the last band stays in force: stricter, never looser.
-      this.logger.warn(`band ${band.bandId} withdrawn (${band.versionId}); matching keeps its last band in force`);
-      return;
-    }
+    const v = mapped.version;
+    // Withdrawals too: the book resolves the band in force from every version it heard, and a withdrawal ends
+    // the band from its effectiveFrom (there is then no floor, unless the national band applies again).
     await this.engine.applyBand({
-      bandId: band.bandId,
-      versionId: band.versionId,
-      resourceClass: band.resourceClass,
-      region: band.region ?? null,
-      floor: band.floorPerAcceleratorHour.amount,
-      ceiling: band.ceilingPerAcceleratorHour?.amount ?? null,
-      effectiveFrom: timestampDate(band.effectiveFrom).toISOString(),
-      effectiveTo: band.effectiveTo ? timestampDate(band.effectiveTo).toISOString() : null,
+      bandId: v.bandId,
+      versionId: v.versionId,
+      version: v.version,
+      kind: v.kind,
+      resourceClass: v.resourceClass,
+      region: v.region,
+      floor: v.floorPerAcceleratorHour,
+      ceiling: v.ceilingPerAcceleratorHour,
+      effectiveFrom: v.effectiveFrom,
+      effectiveTo: v.effectiveTo,
     });
   }
 

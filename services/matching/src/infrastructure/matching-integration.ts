@@ -56,8 +56,8 @@ const CANCEL: Readonly<Record<string, WireCancelReason>> = {
   FOK_UNFILLED: WireCancelReason.UNFILLED,
   FLOOR_RAISED: WireCancelReason.OUTSIDE_BAND,
   CEILING_LOWERED: WireCancelReason.OUTSIDE_BAND,
-  // The contract has no reason for these yet; UNSPECIFIED rather than a wrong one.
-  SELF_TRADE: WireCancelReason.UNSPECIFIED,
+  SELF_TRADE: WireCancelReason.SELF_TRADE,
+  // The contract has no reason for this yet; UNSPECIFIED rather than a wrong one.
   POST_ONLY_WOULD_CROSS: WireCancelReason.UNSPECIFIED,
 };
 

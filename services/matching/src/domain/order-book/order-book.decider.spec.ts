@@ -369,6 +369,156 @@ describe('floors, ceilings, halts and guidance freshness', () => {
   });
 });
 
+describe('the band in force is the shared bandAt', () => {
+  const RC = 'nvidia-h100-sxm-80g';
+  /** A version of the national band, or of the cn-east-1 band (the book's region) with `region`. */
+  const version = (
+    n: number,
+    floor: string,
+    from: number,
+    opts: { to?: number; kind?: 'issued' | 'amended' | 'withdrawn'; region?: string; ceiling?: string } = {},
+  ): BookCommand => {
+    const bandId = opts.region ? `${RC}.${opts.region}` : RC;
+    return {
+      type: 'ApplyBand',
+      data: {
+        guidanceVersion: `${bandId}.v${n}`,
+        bandId,
+        version: n,
+        kind: opts.kind ?? (n === 1 ? 'issued' : 'amended'),
+        resourceClass: RC,
+        region: opts.region ?? null,
+        floor,
+        ceiling: opts.ceiling ?? null,
+        effectiveFrom: iso(from),
+        effectiveTo: opts.to === undefined ? null : iso(opts.to),
+      },
+      metadata: at(T0),
+    };
+  };
+  const tick = (now: number): BookCommand => ({ type: 'Tick', data: {}, metadata: at(now) });
+
+  it('ends the band at a withdrawal’s effectiveFrom: no floor, and decisions record guidanceVersion null', () => {
+    const { last, all, book } = run(
+      open(),
+      version(1, '9', T0 - 1),
+      version(2, '9', T0 + 10, { kind: 'withdrawn' }),
+      order({ price: '1.00' }, T0 + 9),
+      order({ price: '1.00' }, T0 + 10),
+    );
+    expect(codeOf(all.slice(0, -2))).toBe('MATCHING.BELOW_FLOOR');
+    expect(types(last)).toEqual(['BandLapsed', 'OrderAccepted', 'OrderRested']);
+    expect(last[0]!.data).toEqual({ guidanceVersion: `${RC}.v1`, effectiveTo: iso(T0 + 10) });
+    expect(last[1]!.data).toMatchObject({ floor: null, ceiling: null, guidanceVersion: null });
+    expect(book.band).toBeNull();
+  });
+
+  it('lets a regional band override the national one, cancelling below its floor, and falls back when it ends', () => {
+    const setup = [
+      open(),
+      version(1, '9', T0 - 1),
+      version(1, '12', T0 + 10, { region: 'cn-east-1', to: T0 + 20 }),
+      order({ orderId: 'low', account: 'bob', price: '10.00' }, T0),
+    ];
+    const raised = run(...setup, tick(T0 + 10));
+    expect(types(raised.last)).toEqual(['BandActivated', 'OrderCancelled']);
+    expect(raised.last[0]!.data).toMatchObject({ guidanceVersion: `${RC}.cn-east-1.v1`, floor: '12' });
+    expect(raised.last[1]!.data).toMatchObject({
+      orderId: 'low',
+      reason: 'FLOOR_RAISED',
+      guidanceVersion: `${RC}.cn-east-1.v1`,
+    });
+    // The regional band lapses: the national band is in force again, not "no floor" and not the regional one.
+    const back = run(...setup, tick(T0 + 10), order({ price: '10.00' }, T0 + 20));
+    expect(types(back.last)).toEqual(['BandActivated', 'OrderAccepted', 'OrderRested']);
+    expect(back.last[0]!.data).toMatchObject({ guidanceVersion: `${RC}.v1`, effectiveAt: iso(T0 + 20) });
+    expect(back.last[1]!.data).toMatchObject({ floor: '9', guidanceVersion: `${RC}.v1` });
+    expect(codeOf(run(...setup, order({ price: '8.00' }, T0 + 25)).last)).toBe('MATCHING.BELOW_FLOOR');
+  });
+
+  it('applies the amended version again when a temporary amendment ends', () => {
+    const { last } = run(
+      open(),
+      version(1, '9', T0 - 1),
+      version(2, '11', T0 + 10, { to: T0 + 20 }),
+      tick(T0 + 15),
+      order({ price: '10.00' }, T0 + 20),
+    );
+    expect(types(last)).toEqual(['BandActivated', 'OrderAccepted', 'OrderRested']);
+    expect(last[1]!.data).toMatchObject({ guidanceVersion: `${RC}.v1`, floor: '9' });
+  });
+
+  it('ends a regional band at its withdrawal and falls back to the national band', () => {
+    const { last } = run(
+      open(),
+      version(1, '9', T0 - 1),
+      version(1, '12', T0 - 1, { region: 'cn-east-1' }),
+      version(2, '12', T0 + 10, { region: 'cn-east-1', kind: 'withdrawn' }),
+      order({ price: '10.00' }, T0 + 10),
+    );
+    expect(types(last)).toEqual(['BandActivated', 'OrderAccepted', 'OrderRested']);
+    expect(last[1]!.data).toMatchObject({ guidanceVersion: `${RC}.v1` });
+  });
+
+  it('takes a version that is already due in force in the decision that hears it', () => {
+    const { last } = run(open(), order({ orderId: 'low', account: 'bob', price: '8.00' }, T0), {
+      ...version(1, '9', T0 - 1),
+      metadata: at(T0 + 5),
+    });
+    expect(types(last)).toEqual(['BandScheduled', 'BandActivated', 'OrderCancelled']);
+    expect(last[2]!.data).toMatchObject({ orderId: 'low', reason: 'FLOOR_RAISED', guidanceVersion: `${RC}.v1` });
+  });
+
+  it('refuses a version of another region’s band', () => {
+    expect(() => run(open(), version(1, '9', T0, { region: 'cn-west-1' }))).toThrow(
+      expect.objectContaining({ code: 'MATCHING.INVALID_BAND' }),
+    );
+  });
+});
+
+describe('account limits across books', () => {
+  const limits = { maxOpenQuantityLots: 15, maxOpenNotional: '150' };
+
+  it('counts what the account has open on its other books', () => {
+    const elsewhere = { openLots: 10, openNotional: '100' };
+    expect(codeOf(run(open(), order({ quantityLots: 6, price: '1.00', limits, elsewhere })).last)).toBe(
+      'MATCHING.MAX_OPEN_QUANTITY_EXCEEDED',
+    );
+    const rejected = run(open(), order({ quantityLots: 5, price: '10.01', limits, elsewhere })).last[0]!;
+    expect(rejected.data).toMatchObject({ code: 'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED', field: 'price' });
+    expect(codeOf(run(open(), order({ quantityLots: 5, price: '10.00', limits, elsewhere })).last)).toBeUndefined();
+  });
+
+  it('counts this book and the other books together', () => {
+    const elsewhere = { openLots: 4, openNotional: '40.5' };
+    const setup = [open(), order({ quantityLots: 6, price: '10.00', limits })];
+    expect(codeOf(run(...setup, order({ quantityLots: 6, limits, elsewhere })).last)).toBe(
+      'MATCHING.MAX_OPEN_QUANTITY_EXCEEDED',
+    );
+    // 40.5 + 60 + 5 × 9.90 = 150: exactly at the limit is allowed; a cent more is not.
+    expect(codeOf(run(...setup, order({ quantityLots: 5, price: '9.90', limits, elsewhere })).last)).toBeUndefined();
+    expect(codeOf(run(...setup, order({ quantityLots: 5, price: '9.91', limits, elsewhere })).last)).toBe(
+      'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED',
+    );
+  });
+
+  it('refuses a reprice that would take the notional across books over the limit', () => {
+    const { last } = run(open(), order({ orderId: 'mine', quantityLots: 5, price: '10.00', limits }), {
+      type: 'RepriceOrder',
+      data: {
+        orderId: 'mine',
+        account: 'alice',
+        instrument: INSTRUMENT,
+        price: '10.10',
+        limits,
+        elsewhere: { openLots: 1, openNotional: '99.51' },
+      },
+      metadata: at(T0),
+    });
+    expect(last[0]!.data).toMatchObject({ code: 'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED', field: 'price' });
+  });
+});
+
 describe('bad input and rejection precedence', () => {
   // Each row breaks one more rule than the row below it would, so the row's code is the one that wins.
   const halt: BookCommand = { type: 'SetMarketStatus', data: { status: 'HALTED', reason: 'x' }, metadata: at(T0) };

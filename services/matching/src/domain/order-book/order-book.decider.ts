@@ -1,3 +1,4 @@
+import type { BandVersionKind } from '@cx/guidance';
 import { Dec, DomainError, assert, assertNever, isDecimalString } from '@cx/shared-kernel';
 import type {
   BandRecord,
@@ -22,6 +23,16 @@ import {
   sideOf,
   takeLots,
 } from './order-book.state';
+import {
+  BAND_KINDS,
+  type BandScope,
+  type BookBandVersion,
+  bandCovers,
+  bandInForce,
+  legacyVersionFields,
+  nextBandChange,
+  scopeOfInstrument,
+} from './order-book.guidance';
 import {
   ceilingToTicks,
   floorToTicks,
@@ -81,10 +92,20 @@ export interface CommandMetadata {
 }
 
 export interface AccountLimits {
-  /** Most lots the account may have open (resting plus the new order) on this book; null: no limit. */
+  /** Most lots the account may have open (resting plus the new order) across all its books; null: no limit. */
   maxOpenQuantityLots: number | null;
-  /** Most notional (price × quantity in the instrument's currency) open on this book; null: no limit. */
+  /** Most notional (price × quantity, in the currency) open across all its books; null: no limit. */
   maxOpenNotional: string | null;
+}
+
+/**
+ * What the account has open on its OTHER books, as the application knows it when this command is decided (its
+ * limits hold across all of its books). Carried on the command, like the time, so the decision stays pure.
+ */
+export interface ExposureElsewhere {
+  openLots: number;
+  /** Decimal string, in the instrument's currency. */
+  openNotional: string;
 }
 
 export interface OpenBook {
@@ -114,6 +135,8 @@ export interface PlaceOrder {
     expiresAt?: string | null;
     postOnly?: boolean;
     limits?: AccountLimits | null;
+    /** Absent or null: nothing open elsewhere. */
+    elsewhere?: ExposureElsewhere | null;
   };
   metadata: CommandMetadata;
 }
@@ -133,7 +156,14 @@ export interface ReduceOrder {
 
 export interface RepriceOrder {
   type: 'RepriceOrder';
-  data: { orderId: string; account: string; instrument: string; price: string; limits?: AccountLimits | null };
+  data: {
+    orderId: string;
+    account: string;
+    instrument: string;
+    price: string;
+    limits?: AccountLimits | null;
+    elsewhere?: ExposureElsewhere | null;
+  };
   metadata: CommandMetadata;
 }
 
@@ -144,11 +174,26 @@ export interface CancelAllOrders {
   metadata: CommandMetadata;
 }
 
-/** A band resolved for this instrument (regional override already applied by the app) from guidance. */
+/**
+ * A guidance version (issue, amendment or withdrawal) for the instrument's class, national or for its region. The
+ * book keeps every version it hears and the band in force is `bandAt` over them (order-book.guidance.ts): the
+ * app sends every version of the class nationally and in the book's region, and no resolution of its own.
+ */
 export interface ApplyBand {
   type: 'ApplyBand';
   data: {
+    /** `<bandId>.v<version>`. */
     guidanceVersion: string;
+    /**
+     * The band line, its version number, the kind of change, and its class and region (null: national). Callers
+     * that name a version only (benchmarks, older tools) leave them out: they are then read from the version id,
+     * as a national issue or amendment of the book's class.
+     */
+    bandId?: string;
+    version?: number;
+    kind?: BandVersionKind;
+    resourceClass?: string;
+    region?: string | null;
     floor: string;
     ceiling: string | null;
     effectiveFrom: string;
@@ -268,40 +313,61 @@ const openBook = (cmd: OpenBook, book: Book): BookEvent[] => {
 };
 
 const applyBand = (cmd: ApplyBand, book: Book): BookEvent[] => {
-  const d = cmd.data;
   const out: BookEvent[] = [];
   if (!book.opened) throw DomainError.notFound('MATCHING.UNKNOWN_INSTRUMENT', 'the book is not open');
   // Guidance arrives at least once; a version already heard of changes nothing but the passing of time.
-  if (book.bandVersions.has(d.guidanceVersion)) {
+  if (book.bandVersions.has(cmd.data.guidanceVersion)) {
     housekeeping(book, cmd.metadata.now, out);
     return out;
   }
-  if (!isDecimalString(d.floor) || new Dec(d.floor).lt(0)) {
-    throw DomainError.invalid('MATCHING.INVALID_BAND', 'floor must be a non-negative decimal', 'floor');
+  const invalid = (message: string, field?: string) => DomainError.invalid('MATCHING.INVALID_BAND', message, field);
+  const named = legacyVersionFields(book.scope, cmd.data.guidanceVersion);
+  const d = {
+    ...cmd.data,
+    bandId: cmd.data.bandId ?? named.bandId,
+    version: cmd.data.version ?? named.version,
+    kind: cmd.data.kind ?? named.kind,
+    resourceClass: cmd.data.resourceClass ?? named.resourceClass,
+    region: cmd.data.region === undefined ? named.region : cmd.data.region,
+  };
+  if (!bandCovers(book.scope, d)) throw invalid(`the band ${d.bandId} is not for ${book.instrument}`, 'bandId');
+  if (!BAND_KINDS.has(d.kind)) throw invalid('kind must be issued, amended or withdrawn', 'kind');
+  if (!Number.isSafeInteger(d.version) || d.version < 1) throw invalid('version must be a positive integer', 'version');
+  if (!isDecimalString(d.floor) || new Dec(d.floor).lt(0))
+    throw invalid('floor must be a non-negative decimal', 'floor');
+  // A ceiling below the floor is recorded as issued: no price is then inside the band, so nothing rests or trades
+  // while it is in force. Stricter than any other reading, and the same band the audit resolves.
+  if (d.ceiling !== null && !isDecimalString(d.ceiling)) throw invalid('ceiling must be a decimal', 'ceiling');
+  if (
+    Number.isNaN(parseInstant(d.effectiveFrom)) ||
+    (d.effectiveTo !== null && Number.isNaN(parseInstant(d.effectiveTo)))
+  ) {
+    throw invalid('effectiveFrom/effectiveTo must be UTC instants', 'effectiveFrom');
   }
-  if (d.ceiling !== null && (!isDecimalString(d.ceiling) || new Dec(d.ceiling).lt(d.floor))) {
-    throw DomainError.invalid('MATCHING.INVALID_BAND', 'ceiling must be a decimal at or above the floor', 'ceiling');
-  }
-  const from = parseInstant(d.effectiveFrom);
-  const to = d.effectiveTo === null ? Number.POSITIVE_INFINITY : parseInstant(d.effectiveTo);
-  if (Number.isNaN(from) || Number.isNaN(to) || to <= from) {
-    throw DomainError.invalid('MATCHING.INVALID_BAND', 'effectiveFrom/effectiveTo must be ordered UTC instants');
-  }
-  out.push({
+  const scheduled: Extract<BookEvent, { type: 'BandScheduled' }> = {
     type: 'BandScheduled',
     data: {
       guidanceVersion: d.guidanceVersion,
+      bandId: d.bandId,
+      version: d.version,
+      kind: d.kind,
+      region: d.region,
       floor: new Dec(d.floor).toFixed(),
       ceiling: d.ceiling === null ? null : new Dec(d.ceiling).toFixed(),
       effectiveFrom: d.effectiveFrom,
       effectiveTo: d.effectiveTo,
       receivedAt: isoOf(cmd.metadata.now),
     },
-  });
-  // A band already due takes force in this same decision, so no order slips through under the old one: the
-  // time-driven work is decided against a shallow copy whose schedule includes the new band.
-  const scheduled = bandFromBook(book, out[0] as Extract<BookEvent, { type: 'BandScheduled' }>);
-  housekeeping({ ...book, scheduled: insertScheduled([...book.scheduled], scheduled) }, cmd.metadata.now, out);
+  };
+  out.push(scheduled);
+  // A version that changes the band at or before now takes force in this same decision, so no order slips
+  // through under the old band: the time-driven work is decided against a shallow copy that has heard it.
+  const guidance = [...book.guidance, versionOf(book.scope, scheduled)];
+  housekeeping(
+    { ...book, guidance, nextBandChangeMs: bandChangeAfter(book.scope, guidance, book.band, book.bandSinceMs, false) },
+    cmd.metadata.now,
+    out,
+  );
   return out;
 };
 
@@ -311,42 +377,44 @@ const applyBand = (cmd: ApplyBand, book: Book): BookEvent[] => {
  */
 const housekeeping = (book: Book, now: number, out: BookEvent[]): View => {
   let band = book.band;
-  const nextBand = book.scheduled[0];
   const due =
-    nextExpiryMs(book) <= now ||
-    (nextBand !== undefined && nextBand.effectiveFromMs <= now) ||
-    (band !== null && band.effectiveToMs <= now) ||
-    (!book.closed && book.tradingEndsAtMs <= now);
+    nextExpiryMs(book) <= now || book.nextBandChangeMs <= now || (!book.closed && book.tradingEndsAtMs <= now);
   if (!due) return { band, closed: book.closed, gone: null };
 
   const gone = new Set<string>();
-  type Item = { ms: number; rank: number; order?: RestingOrder; band?: ActiveBand };
+  type Item = { ms: number; rank: number; order?: RestingOrder; band?: BookBandVersion | null };
   const items: Item[] = [];
   for (const o of dueExpiries(book, now)) items.push({ ms: o.expiresAtMs as number, rank: 0, order: o });
-  for (const b of book.scheduled) if (b.effectiveFromMs <= now) items.push({ ms: b.effectiveFromMs, rank: 1, band: b });
+  // Every change of the band in force up to now, each at the instant `bandAt` changes its answer.
+  let current = book.band?.guidanceVersion ?? null;
+  for (let t = book.nextBandChangeMs; t <= now;) {
+    const next = bandInForce(book.guidance, book.scope, t);
+    items.push({ ms: t, rank: 1, band: next });
+    current = next?.versionId ?? null;
+    t = nextBandChange(book.guidance, book.scope, current, t, true);
+  }
   if (!book.closed && book.tradingEndsAtMs <= now) items.push({ ms: book.tradingEndsAtMs, rank: 2 });
-  // Stable sort: equal (ms, rank) keep heap order for expiries and schedule order for bands.
+  // Stable sort: equal (ms, rank) keep heap order for expiries.
   items.sort((a, b) => a.ms - b.ms || a.rank - b.rank);
 
   let closed = book.closed;
-  const lapseUpTo = (ms: number): void => {
-    if (band !== null && band.effectiveToMs <= ms) {
-      out.push({
-        type: 'BandLapsed',
-        data: { guidanceVersion: band.guidanceVersion, effectiveTo: band.effectiveTo as string },
-      });
-      band = null;
-    }
-  };
   for (const it of items) {
-    lapseUpTo(it.ms);
     if (it.rank === 0) {
       const o = it.order as RestingOrder;
       if (gone.has(o.id) || closed) continue;
       gone.add(o.id);
       out.push(expired(o, 'GTD', it.ms));
     } else if (it.rank === 1) {
-      const b = it.band as ActiveBand;
+      const v = it.band as BookBandVersion | null;
+      if (v === null) {
+        out.push({
+          type: 'BandLapsed',
+          data: { guidanceVersion: (band as ActiveBand).guidanceVersion, effectiveTo: isoOf(it.ms) },
+        });
+        band = null;
+        continue;
+      }
+      const b = activeBand(book, v);
       band = b;
       out.push({
         type: 'BandActivated',
@@ -355,7 +423,8 @@ const housekeeping = (book: Book, now: number, out: BookEvent[]): View => {
           floor: b.floor,
           ceiling: b.ceiling,
           effectiveFrom: b.effectiveFrom,
-          activatedAt: isoOf(Math.max(now, b.effectiveFromMs)),
+          activatedAt: isoOf(now),
+          effectiveAt: isoOf(it.ms),
         },
       });
       // Resting orders outside the new band would otherwise trade outside it: cancel them, bids then asks, each
@@ -387,7 +456,6 @@ const housekeeping = (book: Book, now: number, out: BookEvent[]): View => {
       }
     }
   }
-  lapseUpTo(now);
   return { band, closed, gone };
 };
 
@@ -478,7 +546,15 @@ const placeOrder = (cmd: PlaceOrder, book: Book, view: View, out: BookEvent[]): 
     if (ticks < band.floorTicks) return reject('MATCHING.BELOW_FLOOR', 'price');
     if (ticks > band.ceilingTicks) return reject('MATCHING.ABOVE_CEILING', 'price');
   }
-  const limitCode = checkLimits(book, view, d.account, d.limits ?? null, d.quantityLots, ticks * d.quantityLots);
+  const limitCode = checkLimits(
+    book,
+    view,
+    d.account,
+    d.limits ?? null,
+    d.elsewhere ?? null,
+    d.quantityLots,
+    ticks * d.quantityLots,
+  );
   if (limitCode !== null) return reject(limitCode, limitCode.includes('QUANTITY') ? 'quantityLots' : 'price');
 
   const price = ticksToPrice(grid, ticks);
@@ -519,12 +595,16 @@ const placeOrder = (cmd: PlaceOrder, book: Book, view: View, out: BookEvent[]): 
   });
 };
 
-/** Account limits (and the core's own bound: an account's open tick-lots stay a safe integer). */
+/**
+ * Account limits, over this book and what the account has open elsewhere (and the core's own bound: an account's
+ * open tick-lots on one book stay a safe integer).
+ */
 const checkLimits = (
   book: Book,
   view: View,
   account: string,
   limits: AccountLimits | null,
+  elsewhere: ExposureElsewhere | null,
   addLots: number,
   addTickLots: number,
 ): RejectCode | null => {
@@ -541,15 +621,27 @@ const checkLimits = (
       }
     }
   }
-  if (limits?.maxOpenQuantityLots != null && openLots + addLots > limits.maxOpenQuantityLots) {
+  const elsewhereLots = elsewhere?.openLots ?? 0;
+  if (limits?.maxOpenQuantityLots != null && elsewhereLots + openLots + addLots > limits.maxOpenQuantityLots) {
     return 'MATCHING.MAX_OPEN_QUANTITY_EXCEEDED';
   }
   if (!Number.isSafeInteger(openTickLots + addTickLots)) return 'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED';
-  if (limits?.maxOpenNotional != null && openTickLots + addTickLots > maxTickLots(book, limits.maxOpenNotional)) {
-    return 'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED';
+  if (limits?.maxOpenNotional != null) {
+    // What is left of the limit once the other books are counted, in this book's tick-lots (exact: the open
+    // tick-lots are whole, so "notional > budget" is "tick-lots > floor(budget ÷ (tick × lot))").
+    const budget =
+      elsewhere === null || elsewhere.openNotional === '0'
+        ? maxTickLots(book, limits.maxOpenNotional)
+        : remainingTickLots(book, limits.maxOpenNotional, elsewhere.openNotional);
+    if (openTickLots + addTickLots > budget) return 'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED';
   }
   return null;
 };
+
+const remainingTickLots = (book: Book, limit: string, usedElsewhere: string): number =>
+  isDecimalString(limit) && isDecimalString(usedElsewhere)
+    ? new Dec(limit).minus(usedElsewhere).div(new Dec(book.grid!.tickSize).mul(book.lotSize)).floor().toNumber()
+    : Number.NEGATIVE_INFINITY;
 
 // Notional = ticks × tickSize × lots × lotSize, so a notional limit is floor(limit ÷ (tickSize × lotSize)) tick-lots.
 // Limits repeat per account, so each distinct limit string is converted once per book.
@@ -802,7 +894,7 @@ const repriceOrder = (cmd: RepriceOrder, book: Book, view: View, out: BookEvent[
   const delta = o.remainingLots * (ticks - o.priceTicks);
   // Only the notional can grow: the quantity does not change.
   const notionalOnly = { maxOpenQuantityLots: null, maxOpenNotional: d.limits?.maxOpenNotional ?? null };
-  const limitCode = delta > 0 ? checkLimits(book, view, o.account, notionalOnly, 0, delta) : null;
+  const limitCode = delta > 0 ? checkLimits(book, view, o.account, notionalOnly, d.elsewhere ?? null, 0, delta) : null;
   if (limitCode !== null) return refuse(limitCode, 'price');
 
   const price = ticksToPrice(grid, ticks);
@@ -858,6 +950,7 @@ export const evolve = (book: Book, e: BookEvent): Book => {
       const d = e.data;
       book.opened = true;
       book.instrument = d.instrument;
+      book.scope = scopeOfInstrument(d.instrument);
       book.grid = tickGrid(d.tickSize);
       book.lotSize = d.lotSize;
       book.tradingEndsAt = d.tradingEndsAt;
@@ -867,17 +960,21 @@ export const evolve = (book: Book, e: BookEvent): Book => {
     }
     case 'BandScheduled':
       book.bandVersions.add(e.data.guidanceVersion);
-      insertScheduled(book.scheduled, bandFromBook(book, e));
+      book.guidance.push(versionOf(book.scope, e));
+      book.nextBandChangeMs = bandChangeAfter(book.scope, book.guidance, book.band, book.bandSinceMs, false);
       return book;
     case 'BandActivated': {
-      const i = book.scheduled.findIndex((b) => b.guidanceVersion === e.data.guidanceVersion);
-      assert(i >= 0, `band ${e.data.guidanceVersion} was never scheduled`);
-      book.band = book.scheduled[i]!;
-      book.scheduled.splice(i, 1);
+      const v = book.guidance.find((b) => b.versionId === e.data.guidanceVersion);
+      assert(v !== undefined, `band ${e.data.guidanceVersion} was never scheduled`);
+      book.band = activeBand(book, v);
+      book.bandSinceMs = parseInstant(e.data.effectiveAt ?? e.data.effectiveFrom);
+      book.nextBandChangeMs = bandChangeAfter(book.scope, book.guidance, book.band, book.bandSinceMs, true);
       return book;
     }
     case 'BandLapsed':
       book.band = null;
+      book.bandSinceMs = parseInstant(e.data.effectiveTo);
+      book.nextBandChangeMs = bandChangeAfter(book.scope, book.guidance, null, book.bandSinceMs, true);
       return book;
     case 'MarketHalted':
       book.halted = true;
@@ -945,28 +1042,44 @@ export const evolve = (book: Book, e: BookEvent): Book => {
   }
 };
 
-const bandFromBook = (book: Book, e: Extract<BookEvent, { type: 'BandScheduled' }>): ActiveBand => {
+/** The version as the book keeps it, from its BandScheduled event (older events name their band line only). */
+const versionOf = (scope: BandScope, e: Extract<BookEvent, { type: 'BandScheduled' }>): BookBandVersion => {
   const d = e.data;
-  const grid = book.grid!;
+  const line =
+    d.bandId !== undefined && d.version !== undefined && d.kind !== undefined && d.region !== undefined
+      ? { bandId: d.bandId, version: d.version, kind: d.kind, resourceClass: scope.resourceClass, region: d.region }
+      : legacyVersionFields(scope, d.guidanceVersion);
   return {
-    guidanceVersion: d.guidanceVersion,
+    ...line,
+    versionId: d.guidanceVersion,
     floor: d.floor,
     ceiling: d.ceiling,
-    floorTicks: floorToTicks(grid, d.floor),
-    ceilingTicks: d.ceiling === null ? Number.POSITIVE_INFINITY : ceilingToTicks(grid, d.ceiling),
     effectiveFrom: d.effectiveFrom,
-    effectiveFromMs: parseInstant(d.effectiveFrom),
     effectiveTo: d.effectiveTo,
-    effectiveToMs: d.effectiveTo === null ? Number.POSITIVE_INFINITY : parseInstant(d.effectiveTo),
   };
 };
 
-const insertScheduled = (list: ActiveBand[], b: ActiveBand): ActiveBand[] => {
-  let i = list.length;
-  while (i > 0 && list[i - 1]!.effectiveFromMs > b.effectiveFromMs) i--;
-  list.splice(i, 0, b);
-  return list;
+/** The band in force as the hot path reads it: floor and ceiling as tick prices. */
+const activeBand = (book: Book, v: BookBandVersion): ActiveBand => {
+  const grid = book.grid!;
+  return {
+    guidanceVersion: v.versionId,
+    floor: v.floor,
+    ceiling: v.ceiling,
+    floorTicks: floorToTicks(grid, v.floor),
+    ceilingTicks: v.ceiling === null ? Number.POSITIVE_INFINITY : ceilingToTicks(grid, v.ceiling),
+    effectiveFrom: v.effectiveFrom,
+    effectiveTo: v.effectiveTo,
+  };
 };
+
+const bandChangeAfter = (
+  scope: BandScope,
+  guidance: readonly BookBandVersion[],
+  band: ActiveBand | null,
+  sinceMs: number,
+  strictlyAfter: boolean,
+): number => nextBandChange(guidance, scope, band?.guidanceVersion ?? null, sinceMs, strictlyAfter);
 
 /** Applies events in order: how a book is rebuilt from its stream, and how decisions are applied live. */
 export const evolveAll = (book: Book, events: readonly BookEvent[]): Book => {

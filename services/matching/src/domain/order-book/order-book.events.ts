@@ -1,3 +1,5 @@
+import type { BandVersionKind } from '@cx/guidance';
+
 // The events of one order book (stream `order-book-<instrument>`). Each carries what `evolve` needs to rebuild
 // the book and what an audit needs to prove a decision: every order decision and trade records the floor, the
 // ceiling and the guidance version in force when it was made (null where no band was in force).
@@ -67,10 +69,23 @@ export interface BookOpened {
   };
 }
 
+/**
+ * A guidance version the book heard of (issue, amendment or withdrawal, national or for the book's region). The
+ * band in force at any instant is `bandAt` (@cx/guidance) over the versions heard; see order-book.guidance.ts.
+ */
 export interface BandScheduled {
   type: 'BandScheduled';
   data: {
+    /** `<bandId>.v<version>`. */
     guidanceVersion: string;
+    /**
+     * The band line, its version number, the kind of change and its region (null: national). Absent only in
+     * events recorded before they were carried; then read from `guidanceVersion`.
+     */
+    bandId?: string;
+    version?: number;
+    kind?: BandVersionKind;
+    region?: string | null;
     floor: string;
     ceiling: string | null;
     effectiveFrom: string;
@@ -79,13 +94,25 @@ export interface BandScheduled {
   };
 }
 
-/** A scheduled band took force. Resting orders outside it are cancelled by the events that follow. */
+/** The band in force changed to this version. Resting orders outside it are cancelled by the events that follow. */
 export interface BandActivated {
   type: 'BandActivated';
-  data: { guidanceVersion: string; floor: string; ceiling: string | null; effectiveFrom: string; activatedAt: string };
+  data: {
+    guidanceVersion: string;
+    floor: string;
+    ceiling: string | null;
+    effectiveFrom: string;
+    /** When the decision was made (the command's instant). */
+    activatedAt: string;
+    /** The instant from which this version is the band in force (absent in older events: effectiveFrom). */
+    effectiveAt?: string;
+  };
 }
 
-/** The band in force reached its effectiveTo with no successor: from now on no floor applies. */
+/**
+ * No band is in force any more (the band reached its effectiveTo, or was withdrawn, and no other applies): from
+ * `effectiveTo` on there is no floor.
+ */
 export interface BandLapsed {
   type: 'BandLapsed';
   data: { guidanceVersion: string; effectiveTo: string };

@@ -2,6 +2,7 @@
 // order, no trade executes outside the band in force, replaying the events rebuilds an identical book, decisions
 // are deterministic, and the fast decider agrees event for event with the slow reference matcher.
 import fc from 'fast-check';
+import { bandAt } from '@cx/guidance';
 import { Dec } from '@cx/shared-kernel';
 import { scaled } from '@cx/testing';
 import type { AccountLimits, BookCommand, CommandMetadata } from './order-book.decider';
@@ -11,7 +12,9 @@ import { checkInvariants, snapshot } from './order-book.state';
 import { MAX_PRICE_TICKS, priceToTicks, tickGrid, ticksToPrice } from './order-book.units';
 import { ReferenceBook } from './test/reference-matcher';
 
-const INSTRUMENT = 'nvidia-h100-sxm-80g.cn-east-1.2026-03-10';
+const RC = 'nvidia-h100-sxm-80g';
+const REGION = 'cn-east-1';
+const INSTRUMENT = `${RC}.${REGION}.2026-03-10`;
 const T0 = Date.parse('2026-03-09T08:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -28,10 +31,20 @@ type Step =
       postOnly: boolean;
       ttl: number;
       limits: boolean;
+      /** Lots open on the account's other books (0: none). */
+      elsewhereLots: number;
     }
   | { k: 'cancel' | 'reduce' | 'reprice'; pick: number; account: number; lots: number; priceCents: number }
   | { k: 'cancelAll'; account: number }
-  | { k: 'band'; floorCents: number; width: number | null; fromOffset: number; life: number | null }
+  | {
+      k: 'band';
+      regional: boolean;
+      kind: 'amended' | 'withdrawn';
+      floorCents: number;
+      width: number | null;
+      fromOffset: number;
+      life: number | null;
+    }
   | { k: 'status'; halted: boolean }
   | { k: 'tick' };
 interface Timed {
@@ -56,6 +69,7 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       postOnly: fc.integer({ min: 0, max: 9 }).map((n) => n === 0),
       ttl: fc.integer({ min: -100, max: 5_000 }),
       limits: fc.boolean(),
+      elsewhereLots: fc.oneof(fc.constant(0), fc.integer({ min: 1, max: 20 })),
     }),
   },
   {
@@ -73,6 +87,8 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       k: fc.constant('band' as const),
+      regional: fc.boolean(),
+      kind: fc.constantFrom('amended' as const, 'amended' as const, 'withdrawn' as const),
       floorCents: fc.integer({ min: 980, max: 1004 }),
       width: fc.option(fc.integer({ min: 1, max: 30 }), { nil: null }),
       fromOffset: fc.integer({ min: -200, max: 3_000 }),
@@ -94,7 +110,7 @@ const cents = (c: number) => (c / 100).toFixed(2);
 const toCommands = (steps: Timed[], withCutOff: boolean): BookCommand[] => {
   let now = T0;
   let orders = 0;
-  let bands = 0;
+  const bandVersions = new Map<string, number>();
   const ids: { id: string; account: string }[] = [];
   const cmds: BookCommand[] = [
     {
@@ -134,6 +150,10 @@ const toCommands = (steps: Timed[], withCutOff: boolean): BookCommand[] => {
             expiresAt: s.tif === 'GTD' ? iso(now + s.ttl) : null,
             postOnly: s.postOnly,
             limits: s.limits ? limits : null,
+            elsewhere:
+              s.elsewhereLots === 0
+                ? null
+                : { openLots: s.elsewhereLots, openNotional: new Dec(s.elsewhereLots).mul('19.87').toFixed() },
           },
           metadata,
         });
@@ -151,7 +171,14 @@ const toCommands = (steps: Timed[], withCutOff: boolean): BookCommand[] => {
         if (s.k === 'cancel') cmds.push({ type: 'CancelOrder', data: base, metadata });
         else if (s.k === 'reduce')
           cmds.push({ type: 'ReduceOrder', data: { ...base, quantityLots: s.lots }, metadata });
-        else cmds.push({ type: 'RepriceOrder', data: { ...base, price: cents(s.priceCents), limits }, metadata });
+        else {
+          const elsewhere = s.lots % 3 === 0 ? null : { openLots: s.lots, openNotional: cents(s.lots * 2_000) };
+          cmds.push({
+            type: 'RepriceOrder',
+            data: { ...base, price: cents(s.priceCents), limits, elsewhere },
+            metadata,
+          });
+        }
         break;
       }
       case 'cancelAll':
@@ -162,11 +189,20 @@ const toCommands = (steps: Timed[], withCutOff: boolean): BookCommand[] => {
         });
         break;
       case 'band': {
+        // Versions of the national band and of the book's regional band: issues, amendments and withdrawals.
         const from = now + s.fromOffset;
+        const bandId = s.regional ? `${RC}.${REGION}` : RC;
+        const n = (bandVersions.get(bandId) ?? 0) + 1;
+        bandVersions.set(bandId, n);
         cmds.push({
           type: 'ApplyBand',
           data: {
-            guidanceVersion: `gv-${++bands}`,
+            guidanceVersion: `${bandId}.v${n}`,
+            bandId,
+            version: n,
+            kind: n === 1 ? 'issued' : s.kind,
+            resourceClass: RC,
+            region: s.regional ? REGION : null,
             floor: cents(s.floorCents) + '5',
             ceiling: s.width === null ? null : cents(s.floorCents + s.width),
             effectiveFrom: iso(from),
@@ -296,6 +332,152 @@ describe('order book properties', () => {
         expect(runFast(cmds).perCommand).toEqual(live.perCommand);
       }),
       { numRuns: Math.max(50, numRuns >> 1) },
+    );
+  });
+
+  // Random band histories (issues, amendments and withdrawals of the national band and of the book's regional
+  // band, with random windows), heard at random moments (some before they take effect, some late), and the book
+  // asked at random instants: the band it has in force, and records on every decision, is always exactly what the
+  // shared `bandAt` of @cx/guidance answers over the versions heard so far, the rule the audit checks against.
+  it('has in force, at every instant, exactly the band bandAt resolves from the versions heard', () => {
+    const versionArb = fc.record({
+      regional: fc.boolean(),
+      kind: fc.constantFrom('issued' as const, 'amended' as const, 'amended' as const, 'withdrawn' as const),
+      fromMs: fc.integer({ min: 0, max: 40_000 }),
+      lifeMs: fc.option(fc.integer({ min: 1, max: 30_000 }), { nil: null }),
+      floorCents: fc.integer({ min: 990, max: 1_010 }),
+      ceiling: fc.option(fc.integer({ min: 0, max: 30 }), { nil: null }),
+      heardMs: fc.integer({ min: -5_000, max: 45_000 }),
+    });
+    const askArb = fc.record({
+      atMs: fc.integer({ min: 0, max: 80_000 }),
+      account: fc.nat(3),
+      side: fc.constantFrom<Side>('buy', 'sell'),
+      priceCents: fc.integer({ min: 985, max: 1_045 }),
+    });
+    fc.assert(
+      fc.property(
+        fc.array(versionArb, { maxLength: 14 }),
+        fc.array(askArb, { minLength: 1, maxLength: 30 }),
+        (specs, asks) => {
+          const numbers = new Map<string, number>();
+          const versions = specs.map((v) => {
+            const bandId = v.regional ? `${RC}.${REGION}` : RC;
+            const n = (numbers.get(bandId) ?? 0) + 1;
+            numbers.set(bandId, n);
+            const from = T0 + v.fromMs;
+            return {
+              heardAt: T0 + v.heardMs,
+              version: {
+                bandId,
+                versionId: `${bandId}.v${n}`,
+                version: n,
+                kind: n === 1 ? ('issued' as const) : v.kind,
+                resourceClass: RC,
+                region: v.regional ? REGION : null,
+                floor: cents(v.floorCents),
+                ceiling: v.ceiling === null ? null : cents(v.floorCents + v.ceiling),
+                effectiveFrom: iso(from),
+                effectiveTo: v.lifeMs === null ? null : iso(from + v.lifeMs),
+              },
+            };
+          });
+          // Everything in time order; a version heard at the same instant as a question is heard first.
+          type Event = { at: number; rank: number; cmd: BookCommand };
+          const timeline: Event[] = [
+            ...versions.map(({ heardAt, version: v }) => ({
+              at: heardAt,
+              rank: 0,
+              cmd: {
+                type: 'ApplyBand' as const,
+                data: { ...v, guidanceVersion: v.versionId },
+                metadata: { now: heardAt, guidanceSeenAt: heardAt },
+              },
+            })),
+            ...asks.map((a, i) => ({
+              at: T0 + a.atMs,
+              rank: 1,
+              cmd: {
+                type: 'PlaceOrder' as const,
+                data: {
+                  orderId: `o${i}`,
+                  clientOrderId: `c${i}`,
+                  account: accounts[a.account] as string,
+                  instrument: INSTRUMENT,
+                  side: a.side,
+                  price: cents(a.priceCents),
+                  quantityLots: 1,
+                  timeInForce: 'GTC' as const,
+                },
+                metadata: { now: T0 + a.atMs, guidanceSeenAt: T0 + a.atMs },
+              },
+            })),
+          ].sort((a, b) => a.at - b.at || a.rank - b.rank);
+          const book = initialBook();
+          evolveAll(
+            book,
+            decide(
+              {
+                type: 'OpenBook',
+                data: {
+                  instrument: INSTRUMENT,
+                  tickSize: '0.01',
+                  lotSize: '1',
+                  tradingEndsAt: null,
+                  maxGuidanceLagMs: 1,
+                },
+                metadata: { now: T0 - 10_000, guidanceSeenAt: T0 - 10_000 },
+              },
+              book,
+            ),
+          );
+          const heard: (typeof versions)[number]['version'][] = [];
+          let now = T0 - 10_000;
+          for (const { at, cmd } of timeline) {
+            // The clock never runs backwards: a command stamped earlier than the last one is decided now.
+            now = Math.max(now, at);
+            const events = decide({ ...cmd, metadata: { now, guidanceSeenAt: now } } as BookCommand, book);
+            evolveAll(book, events);
+            checkInvariants(book);
+            if (cmd.type === 'ApplyBand' && !heard.some((v) => v.versionId === cmd.data.guidanceVersion)) {
+              heard.push(versions.find((v) => v.version.versionId === cmd.data.guidanceVersion)!.version);
+            }
+            const expected = bandAt(heard, RC, REGION, new Date(now));
+            expect(book.band?.guidanceVersion ?? null).toBe(expected?.versionId ?? null);
+            expect(book.band?.floor ?? null).toBe(expected === null ? null : new Dec(expected.floor).toFixed());
+            // Several changes may fall due in one decision; each is the band bandAt answers at its own instant.
+            let activated: string | null = null;
+            for (const e of events) {
+              if (e.type === 'BandActivated') {
+                activated = e.data.guidanceVersion;
+                const t = new Date(e.data.effectiveAt!);
+                expect(bandAt(heard, RC, REGION, t)?.versionId).toBe(activated);
+              }
+              if (e.type === 'BandLapsed') expect(bandAt(heard, RC, REGION, new Date(e.data.effectiveTo))).toBeNull();
+              if (e.type === 'OrderAccepted' || e.type === 'OrderRejected' || e.type === 'TradeExecuted') {
+                expect(e.data.guidanceVersion).toBe(expected?.versionId ?? null);
+              }
+              if (e.type === 'TradeExecuted' && expected !== null) {
+                expect(new Dec(e.data.price).gte(expected.floor)).toBe(true);
+              }
+              // A band cancellation names the version that put the order outside it: the one just taking force.
+              if (
+                e.type === 'OrderCancelled' &&
+                (e.data.reason === 'FLOOR_RAISED' || e.data.reason === 'CEILING_LOWERED')
+              ) {
+                expect(e.data.guidanceVersion).toBe(activated);
+              }
+            }
+          }
+          // Asked after everything was heard, at instants across the whole history, it agrees with bandAt too.
+          for (const a of asks) {
+            const t = T0 + 80_000 + a.atMs;
+            evolveAll(book, decide({ type: 'Tick', data: {}, metadata: { now: t, guidanceSeenAt: t } }, book));
+            expect(book.band?.guidanceVersion ?? null).toBe(bandAt(heard, RC, REGION, new Date(t))?.versionId ?? null);
+          }
+        },
+      ),
+      { numRuns },
     );
   });
 

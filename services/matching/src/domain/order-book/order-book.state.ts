@@ -1,5 +1,6 @@
 import { assert } from '@cx/shared-kernel';
 import type { Side, TimeInForce } from './order-book.events';
+import type { BandScope, BookBandVersion } from './order-book.guidance';
 import type { TickGrid } from './order-book.units';
 
 // The in-memory book: the hot aggregate. It is mutated in place by `evolve` (one writer per book), which is what
@@ -56,9 +57,7 @@ export interface ActiveBand {
   /** Highest tick price at or below the ceiling; +Infinity without a ceiling. */
   readonly ceilingTicks: number;
   readonly effectiveFrom: string;
-  readonly effectiveFromMs: number;
   readonly effectiveTo: string | null;
-  readonly effectiveToMs: number;
 }
 
 export interface AccountExposure {
@@ -83,9 +82,16 @@ export interface Book {
   maxGuidanceLagMs: number;
   closed: boolean;
   halted: boolean;
+  /** The class and region whose bands apply (from the instrument id). */
+  scope: BandScope;
+  /** The band in force as of `bandSinceMs`; null: no band (no floor). */
   band: ActiveBand | null;
-  /** Bands received but not yet in force, by effectiveFrom (stable for equal instants). */
-  scheduled: ActiveBand[];
+  /** The instant of the last band change the book recorded (-Infinity: none yet). */
+  bandSinceMs: number;
+  /** Every guidance version heard, in the order heard: the band in force is `bandAt` over them. */
+  guidance: BookBandVersion[];
+  /** The earliest instant at which `bandAt` over `guidance` stops being `band`; +Infinity: never (so far). */
+  nextBandChangeMs: number;
   /** Every guidance version this book has heard of: guidance arrives at least once, so repeats are ignored. */
   bandVersions: Set<string>;
   bids: BookSide;
@@ -111,8 +117,11 @@ export const emptyBook = (): Book => ({
   maxGuidanceLagMs: 0,
   closed: false,
   halted: false,
+  scope: { resourceClass: '', region: '' },
   band: null,
-  scheduled: [],
+  bandSinceMs: Number.NEGATIVE_INFINITY,
+  guidance: [],
+  nextBandChangeMs: Number.POSITIVE_INFINITY,
   bandVersions: new Set(),
   bids: newSide('buy'),
   asks: newSide('sell'),
@@ -317,7 +326,9 @@ export const snapshot = (book: Book) => {
     closed: book.closed,
     halted: book.halted,
     band: bandSnap(book.band),
-    scheduled: book.scheduled.map(bandSnap),
+    bandSinceMs: book.bandSinceMs,
+    guidance: [...book.guidance].sort((a, b) => (a.versionId < b.versionId ? -1 : a.versionId > b.versionId ? 1 : 0)),
+    nextBandChangeMs: book.nextBandChangeMs,
     bandVersions: [...book.bandVersions].sort(),
     bids: sideSnap(book.bids),
     asks: sideSnap(book.asks),

@@ -1,8 +1,9 @@
 // A slow, obvious order book, written to be read rather than to be fast: one array of orders, decimal prices
 // (decimal.js, no ticks), and every decision re-sorts what it needs. The property tests require the fast decider
 // to agree with it event for event. It shares nothing with the fast core but the event and command types.
+import { type BandVersionKind, bandAt } from '@cx/guidance';
 import { Dec, isDecimalString } from '@cx/shared-kernel';
-import type { AccountLimits, BookCommand, CommandMetadata, PlaceOrder } from '../order-book.decider';
+import type { AccountLimits, BookCommand, CommandMetadata, ExposureElsewhere, PlaceOrder } from '../order-book.decider';
 import type { BandRecord, BookEvent, CancelReason, RejectCode, Side, TimeInForce } from '../order-book.events';
 
 interface RefOrder {
@@ -20,12 +21,19 @@ interface RefOrder {
   restedSeq: number;
 }
 
+// Bands: every version heard is kept, and the band in force at an instant is the shared `bandAt` over them (the
+// rule the audit proves decisions against). The book records a change at each instant where that answer differs.
 interface RefBand {
-  version: string;
+  versionId: string;
+  bandId: string;
+  version: number;
+  kind: BandVersionKind;
+  resourceClass: string;
+  region: string | null;
   floor: Dec;
   ceiling: Dec | null;
-  from: string;
-  to: string | null;
+  effectiveFrom: string;
+  effectiveTo: string | null;
 }
 
 export class ReferenceBook {
@@ -38,7 +46,11 @@ export class ReferenceBook {
   closed = false;
   halted = false;
   band: RefBand | null = null;
-  scheduled: RefBand[] = [];
+  /** When the band in force last changed. */
+  bandSince = Number.NEGATIVE_INFINITY;
+  heard: RefBand[] = [];
+  resourceClass = '';
+  region = '';
   versions = new Set<string>();
   orders: RefOrder[] = [];
   clientIds = new Set<string>();
@@ -52,6 +64,8 @@ export class ReferenceBook {
     if (cmd.type === 'OpenBook') {
       this.opened = true;
       this.instrument = cmd.data.instrument;
+      const parts = cmd.data.instrument.split('.');
+      [this.resourceClass, this.region] = parts.length === 3 ? [parts[0]!, parts[1]!] : [cmd.data.instrument, ''];
       this.tick = new Dec(cmd.data.tickSize);
       this.lotSize = new Dec(cmd.data.lotSize);
       this.tradingEndsAt = cmd.data.tradingEndsAt;
@@ -72,22 +86,34 @@ export class ReferenceBook {
     if (cmd.type === 'ApplyBand' && !this.versions.has(cmd.data.guidanceVersion)) {
       const d = cmd.data;
       this.versions.add(d.guidanceVersion);
-      const b = {
-        version: d.guidanceVersion,
+      // A version named by its id alone is a national issue (v1) or amendment of the book's class.
+      const m = /^(.*)\.v(\d+)$/.exec(d.guidanceVersion);
+      const n = d.version ?? (m ? Number(m[2]) : 1);
+      const b: RefBand = {
+        versionId: d.guidanceVersion,
+        bandId: d.bandId ?? (m ? m[1]! : d.guidanceVersion),
+        version: n,
+        kind: d.kind ?? (n === 1 ? 'issued' : 'amended'),
+        resourceClass: this.resourceClass,
+        region: d.region ?? null,
         floor: new Dec(d.floor),
         ceiling: d.ceiling === null ? null : new Dec(d.ceiling),
-        from: d.effectiveFrom,
-        to: d.effectiveTo,
+        effectiveFrom: d.effectiveFrom,
+        effectiveTo: d.effectiveTo,
       };
-      this.scheduled.push(b);
+      this.heard.push(b);
       out.push({
         type: 'BandScheduled',
         data: {
-          guidanceVersion: b.version,
+          guidanceVersion: b.versionId,
+          bandId: b.bandId,
+          version: b.version,
+          kind: b.kind,
+          region: b.region,
           floor: b.floor.toFixed(),
           ceiling: b.ceiling?.toFixed() ?? null,
-          effectiveFrom: b.from,
-          effectiveTo: b.to,
+          effectiveFrom: b.effectiveFrom,
+          effectiveTo: b.effectiveTo,
           receivedAt: iso,
         },
       });
@@ -158,23 +184,30 @@ export class ReferenceBook {
     return out;
   }
 
+  /** The band in force at `t` by the shared rule, over every version heard. */
+  private bandAtMs(t: number): RefBand | null {
+    return Number.isFinite(t) ? bandAt(this.heard, this.resourceClass, this.region, new Date(t)) : null;
+  }
+
+  /** The first instant from `bandSince` on at which the band in force is not the one the book has; or null. */
+  private nextBandChange(now: number): number | null {
+    const differs = (t: number) => (this.bandAtMs(t)?.versionId ?? null) !== (this.band?.versionId ?? null);
+    if (differs(this.bandSince)) return this.bandSince;
+    const instants = this.heard
+      .flatMap((v) => [v.effectiveFrom, v.effectiveTo])
+      .filter((x): x is string => x !== null)
+      .map((x) => Date.parse(x))
+      .filter((t) => t > this.bandSince && t <= now)
+      .sort((a, b) => a - b);
+    return instants.find(differs) ?? null;
+  }
+
   /** Everything due at or before `now`, one instant at a time. */
   private passTime(now: number, out: BookEvent[]): void {
     const ms = (s: string) => Date.parse(s);
     for (;;) {
-      // The next thing to happen: expiries first at an instant, then bands (in arrival order), then the cut-off.
+      // The next thing to happen: expiries first at an instant, then band changes, then the cut-off.
       const candidates: { at: number; rank: number; run: () => void }[] = [];
-      if (this.band?.to != null && ms(this.band.to) <= now) {
-        const b = this.band;
-        candidates.push({
-          at: ms(b.to as string),
-          rank: -1,
-          run: () => {
-            out.push({ type: 'BandLapsed', data: { guidanceVersion: b.version, effectiveTo: b.to as string } });
-            this.band = null;
-          },
-        });
-      }
       for (const o of [...this.orders].sort((a, b) => a.restedSeq - b.restedSeq)) {
         if (o.expiresAt !== null && ms(o.expiresAt) <= now) {
           candidates.push({
@@ -184,9 +217,8 @@ export class ReferenceBook {
           });
         }
       }
-      for (const b of this.scheduled) {
-        if (ms(b.from) <= now) candidates.push({ at: ms(b.from), rank: 1, run: () => this.activate(b, now, out) });
-      }
+      const change = this.nextBandChange(now);
+      if (change !== null) candidates.push({ at: change, rank: 1, run: () => this.changeBand(change, now, out) });
       if (!this.closed && this.tradingEndsAt !== null && ms(this.tradingEndsAt) <= now) {
         const at = this.tradingEndsAt;
         candidates.push({
@@ -201,30 +233,40 @@ export class ReferenceBook {
         });
       }
       if (candidates.length === 0) return;
-      // A stable sort keeps resting order among expiries and arrival order among bands.
+      // A stable sort keeps resting order among expiries.
       candidates.sort((a, b) => a.at - b.at || a.rank - b.rank);
       candidates[0]!.run();
     }
   }
 
-  private activate(b: RefBand, now: number, out: BookEvent[]): void {
-    this.scheduled.splice(this.scheduled.indexOf(b), 1);
+  private changeBand(at: number, now: number, out: BookEvent[]): void {
+    const previous = this.band;
+    const b = this.bandAtMs(at);
     this.band = b;
+    this.bandSince = at;
+    if (b === null) {
+      out.push({
+        type: 'BandLapsed',
+        data: { guidanceVersion: previous!.versionId, effectiveTo: new Date(at).toISOString() },
+      });
+      return;
+    }
+    const iso = new Date(now).toISOString();
     out.push({
       type: 'BandActivated',
       data: {
-        guidanceVersion: b.version,
+        guidanceVersion: b.versionId,
         floor: b.floor.toFixed(),
         ceiling: b.ceiling?.toFixed() ?? null,
-        effectiveFrom: b.from,
-        activatedAt: new Date(Math.max(now, Date.parse(b.from))).toISOString(),
+        effectiveFrom: b.effectiveFrom,
+        activatedAt: iso,
+        effectiveAt: new Date(at).toISOString(),
       },
     });
-    const iso = new Date(now).toISOString();
     for (const side of ['buy', 'sell'] as const) {
       for (const o of this.queue(side)) {
-        if (o.price.lt(b.floor)) this.cancel(o, 'FLOOR_RAISED', b.version, iso, out);
-        else if (b.ceiling !== null && o.price.gt(b.ceiling)) this.cancel(o, 'CEILING_LOWERED', b.version, iso, out);
+        if (o.price.lt(b.floor)) this.cancel(o, 'FLOOR_RAISED', b.versionId, iso, out);
+        else if (b.ceiling !== null && o.price.gt(b.ceiling)) this.cancel(o, 'CEILING_LOWERED', b.versionId, iso, out);
       }
     }
   }
@@ -278,7 +320,7 @@ export class ReferenceBook {
   private bandRecord(): BandRecord {
     const b = this.band;
     return b
-      ? { floor: b.floor.toFixed(), ceiling: b.ceiling?.toFixed() ?? null, guidanceVersion: b.version }
+      ? { floor: b.floor.toFixed(), ceiling: b.ceiling?.toFixed() ?? null, guidanceVersion: b.versionId }
       : { floor: null, ceiling: null, guidanceVersion: null };
   }
 
@@ -363,6 +405,7 @@ export class ReferenceBook {
       const limitCode = this.limitProblem(
         d.account,
         d.limits ?? null,
+        d.elsewhere ?? null,
         d.quantityLots,
         new Dec(d.price).mul(d.quantityLots),
       );
@@ -428,15 +471,19 @@ export class ReferenceBook {
   private limitProblem(
     account: string,
     limits: AccountLimits | null,
+    elsewhere: ExposureElsewhere | null,
     addLots: number,
     addNotionalTicksTimesTick: Dec,
   ): RejectCode | null {
+    // The limits hold across the account's books: what it has open elsewhere counts too.
     const e = this.exposure(account);
-    if (limits?.maxOpenQuantityLots != null && e.lots + addLots > limits.maxOpenQuantityLots)
+    const lotsElsewhere = elsewhere?.openLots ?? 0;
+    const notionalElsewhere = new Dec(elsewhere?.openNotional ?? 0);
+    if (limits?.maxOpenQuantityLots != null && lotsElsewhere + e.lots + addLots > limits.maxOpenQuantityLots)
       return 'MATCHING.MAX_OPEN_QUANTITY_EXCEEDED';
     if (
       limits?.maxOpenNotional != null &&
-      e.notional.plus(addNotionalTicksTimesTick.mul(this.lotSize)).gt(limits.maxOpenNotional)
+      notionalElsewhere.plus(e.notional).plus(addNotionalTicksTimesTick.mul(this.lotSize)).gt(limits.maxOpenNotional)
     ) {
       return 'MATCHING.MAX_OPEN_NOTIONAL_EXCEEDED';
     }
@@ -528,7 +575,14 @@ export class ReferenceBook {
   }
 
   private reprice(
-    d: { orderId: string; account: string; instrument: string; price: string; limits?: AccountLimits | null },
+    d: {
+      orderId: string;
+      account: string;
+      instrument: string;
+      price: string;
+      limits?: AccountLimits | null;
+      elsewhere?: ExposureElsewhere | null;
+    },
     m: CommandMetadata,
     out: BookEvent[],
   ): void {
@@ -554,6 +608,7 @@ export class ReferenceBook {
       this.limitProblem(
         o.account,
         { maxOpenQuantityLots: null, maxOpenNotional: d.limits?.maxOpenNotional ?? null },
+        d.elsewhere ?? null,
         0,
         delta,
       )
