@@ -5,7 +5,13 @@ import { InProcessBus, MESSAGE_BUS, type MessageBus, Relay, type RelayRoute, typ
 import { type MatchingConfig, matchingRelayRoutes, matchingTopicSpecs } from '@cx/matching';
 import { billingRelayRoutes, billingTopicSpecs } from '@cx/billing';
 import { meteringRelayRoutes, meteringTopicSpecs } from '@cx/metering';
-import { guidanceRelayRoute, guidanceTopicSpec, marketStatusTopicSpec } from '@cx/pricing-guidance';
+import {
+  guidanceRelayRoute,
+  guidanceTopicSpec,
+  marketStatusTopicSpec,
+  surveillanceRelayRoutes,
+  surveillanceTopicSpecs,
+} from '@cx/pricing-guidance';
 
 // Embedded mode's messaging: an in-process bus with the same semantics as Kafka, fed by a relay that follows the
 // one store, exactly as in distributed mode; only the transport differs.
@@ -15,6 +21,7 @@ export const integrationTopics: TopicSpec[] = [
   identityTopicSpec,
   guidanceTopicSpec,
   marketStatusTopicSpec,
+  ...surveillanceTopicSpecs,
   ...matchingTopicSpecs,
   ...meteringTopicSpecs,
   ...billingTopicSpecs,
@@ -22,6 +29,7 @@ export const integrationTopics: TopicSpec[] = [
 export const integrationRoutes = (matching: MatchingConfig): RelayRoute[] => [
   identityRelayRoute,
   guidanceRelayRoute,
+  ...surveillanceRelayRoutes,
   ...matchingRelayRoutes(matching),
   ...meteringRelayRoutes,
   ...billingRelayRoutes,

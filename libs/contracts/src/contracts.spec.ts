@@ -2,6 +2,8 @@ import { equals, ScalarType, toBinary, type DescMessage } from '@bufbuild/protob
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import {
   AccountKind,
+  AlertRule,
+  IndexWindow,
   CancelReason,
   ContractViolation,
   createEvent,
@@ -309,6 +311,55 @@ const fixtures: Fixture[] = [
       event: {
         case: 'usageVoided',
         value: { ref: { source: 'urn:buyer:acc_1', id: 'u-2' }, reason: 'duplicate', previousQuantity: '3600' },
+      },
+    },
+  },
+  {
+    topic: 'cx.pricing.index.v1',
+    init: {
+      envelope: envelope('nvidia-h100-sxm-80g'),
+      event: {
+        case: 'referenceIndexPublished',
+        value: {
+          indexId: 'nvidia-h100-sxm-80g.cn-east-1.CNY.daily:2026-03-10',
+          resourceClass: 'nvidia-h100-sxm-80g',
+          region: 'cn-east-1',
+          window: IndexWindow.DAILY,
+          windowStart: at('2026-03-10T00:00:00Z'),
+          windowEnd: at('2026-03-11T00:00:00Z'),
+          version: 4n,
+          vwap: CNY('21.13'),
+          notional: CNY('422.50125'),
+          volume: '20',
+          tradeCount: 4n,
+          revision: true,
+          tradeId: 'trd_1',
+        },
+      },
+    },
+  },
+  {
+    topic: 'cx.pricing.alerts.v1',
+    init: {
+      envelope: envelope('nvidia-h100-sxm-80g'),
+      event: {
+        case: 'alertRaised',
+        value: {
+          alertId: 'circuit-breaker.cb-trd_1',
+          rule: AlertRule.CIRCUIT_BREAKER,
+          resourceClass: 'nvidia-h100-sxm-80g',
+          region: 'cn-east-1',
+          instrumentId: INSTRUMENT,
+          day: '2026-03-10',
+          observedPercent: '12.5',
+          thresholdPercent: '10',
+          price: CNY('22.50'),
+          floor: CNY('18.50'),
+          message: 'moved 12.5% within 300000 ms',
+          raisedAt: at('2026-03-10T10:04:00Z'),
+          tradeId: 'trd_1',
+          haltId: 'cb-trd_1',
+        },
       },
     },
   },

@@ -26,7 +26,9 @@ import { AllocationEventSchema } from './gen/cx/matching/v1/allocations_pb';
 import { OrderEventSchema } from './gen/cx/matching/v1/orders_pb';
 import { TradeEventSchema } from './gen/cx/matching/v1/trades_pb';
 import { UsageEventSchema } from './gen/cx/metering/v1/usage_pb';
+import { AlertEventSchema } from './gen/cx/pricing/v1/alerts_pb';
 import { GuidanceEventSchema } from './gen/cx/pricing/v1/guidance_pb';
+import { IndexEventSchema } from './gen/cx/pricing/v1/index_pb';
 import { MarketStatusEventSchema } from './gen/cx/pricing/v1/market_status_pb';
 
 export * from './gen/cx/billing/v1/periods_pb';
@@ -40,7 +42,9 @@ export * from './gen/cx/matching/v1/orders_pb';
 export * from './gen/cx/matching/v1/trades_pb';
 export * from './gen/cx/matching/v1/types_pb';
 export * from './gen/cx/metering/v1/usage_pb';
+export * from './gen/cx/pricing/v1/alerts_pb';
 export * from './gen/cx/pricing/v1/guidance_pb';
+export * from './gen/cx/pricing/v1/index_pb';
 export * from './gen/cx/pricing/v1/market_status_pb';
 export { create, fromBinary, toBinary, equals, clone } from '@bufbuild/protobuf';
 export { timestampDate, timestampFromDate, timestampFromMs, timestampMs, type Timestamp } from '@bufbuild/protobuf/wkt';
@@ -50,6 +54,8 @@ export const topics = {
   'cx.identity.v1': IdentityEventSchema,
   'cx.pricing.guidance.v1': GuidanceEventSchema,
   'cx.pricing.market-status.v1': MarketStatusEventSchema,
+  'cx.pricing.index.v1': IndexEventSchema,
+  'cx.pricing.alerts.v1': AlertEventSchema,
   'cx.matching.orders.v1': OrderEventSchema,
   'cx.matching.trades.v1': TradeEventSchema,
   'cx.matching.allocations.v1': AllocationEventSchema,

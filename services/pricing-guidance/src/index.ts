@@ -14,3 +14,8 @@ export * from './interface/pricing-guidance.service';
 export * from './pricing-guidance.module';
 export * from './domain/heartbeat/guidance-heartbeat.events';
 export * from './infrastructure/guidance-publication';
+export * from './domain/surveillance/reference-index.events';
+export * from './domain/market-halt/market-halt.events';
+export * from './application/surveillance.read-model';
+export * from './interface/surveillance.service';
+export * from './infrastructure/surveillance-publication';
