@@ -1,7 +1,17 @@
 import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import { ErrorFilter, validationError } from './http-errors';
+import { IdempotencyInterceptor } from './idempotency.interceptor';
+
+const storeOf = (app: NestFastifyApplication): EventStore | null => {
+  try {
+    return app.get<EventStore>(EVENT_STORE, { strict: false });
+  } catch {
+    return null;
+  }
+};
 
 /**
  * Everything every cx HTTP app shares: strict validation of bodies and queries, the error filter,
@@ -20,6 +30,9 @@ export const configureHttpApp = async (app: NestFastifyApplication, opts: { titl
     }),
   );
   app.useGlobalFilters(new ErrorFilter());
+  // Every write accepts Idempotency-Key, wherever the host has a store to keep the responses in.
+  const store = storeOf(app);
+  if (store !== null) app.useGlobalInterceptors(new IdempotencyInterceptor(store));
 
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onSend', async (_req, reply, payload) => {

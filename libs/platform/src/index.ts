@@ -4,3 +4,4 @@ export * from './http-errors';
 export * from './logger';
 export * from './core.module';
 export * from './page-query.dto';
+export * from './idempotency.interceptor';
