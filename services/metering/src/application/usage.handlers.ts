@@ -19,15 +19,20 @@ import {
   usageFingerprint,
   usageStream,
 } from '../domain/usage/usage.events';
-import { type Rejection, type ValidUsage, validateUsage } from '../domain/usage/usage.validation';
+import {
+  type Rejection,
+  type ValidationContext,
+  type ValidUsage,
+  validateUsage,
+} from '../domain/usage/usage.validation';
 import type { AllocationHeardData } from './metering.events';
 import type { CommandMetadata, MeteringDeps } from './ports';
 
 // Ingestion is exactly-once by identity: an accepted event is stored as the first event of the stream named
 // after its `(source, id)`, appended at `no_stream`. The claim and the event are one write, so a failed write
 // claims nothing, and a second post of the same identity meets WrongExpectedVersion and is compared with what
-// is stored. The events of a batch are appended concurrently: the store's group commit puts them in one (or a
-// few) transactions.
+// is stored. The events of a batch are appended concurrently, all issued in one turn of the event loop: the
+// store's group commit puts them in one transaction, in which each claim still stands or falls alone.
 
 export interface Publisher {
   role: 'admin' | 'integrator';
@@ -101,6 +106,70 @@ const readFirst = async (deps: MeteringDeps, stream: string): Promise<RecordedEv
   throw new Error(`usage stream ${stream} exists but has no event`);
 };
 
+/** An event judged acceptable, waiting for its claim: the stream it claims and what it records. */
+interface Claim {
+  index: number;
+  stream: string;
+  data: UsageRecordedData;
+}
+
+/**
+ * Judges one event (shape, meter, time, then who may publish it) and builds what it would record, or says why it
+ * is rejected. Pure apart from hashing its identity into the stream name.
+ */
+const judge = (
+  raw: unknown,
+  index: number,
+  publisher: PublisherOf,
+  views: UsageViews,
+  ctx: ValidationContext,
+  recordedAt: string,
+): Claim | UsageResult => {
+  const v = validateUsage(raw, ctx);
+  if ('rejected' in v) return { index, ...identityOf(raw), status: 'rejected', ...v.rejected };
+  const u = v.ok;
+  const by = typeof publisher === 'function' ? publisher(index) : publisher;
+  if ('code' in by) return { index, source: u.source, id: u.id, status: 'rejected', ...by };
+  const who = authorise(u, by, views);
+  if ('code' in who) return { index, source: u.source, id: u.id, status: 'rejected', ...who };
+  const data: UsageRecordedData = {
+    source: u.source,
+    id: u.id,
+    type: u.type,
+    subject: u.subject,
+    subjectKind: who.subjectKind,
+    offerId: u.offerId,
+    meter: u.meter.key,
+    quantity: u.quantity,
+    time: u.time,
+    dimensions: u.dimensions,
+    reporterRole: who.role,
+    reporterAccount: who.account,
+    recordedAt,
+    // Still accepted: a closed period's statement is never edited; billing books late usage in the next one.
+    late: inIntervals(views.closedPeriods, Date.parse(u.time)),
+  };
+  return { index, stream: usageStream(u.source, u.id), data };
+};
+
+/** What a claim that met an existing stream means: the same event again (duplicate), or another one (conflict). */
+const repeatOf = async (deps: MeteringDeps, claim: Claim): Promise<UsageResult> => {
+  const { index, data } = claim;
+  const stored = (await readFirst(deps, claim.stream)).data as UsageRecordedData;
+  if (usageFingerprint(stored) === usageFingerprint(data)) {
+    return { index, source: data.source, id: data.id, status: 'duplicate', late: stored.late === true };
+  }
+  return {
+    index,
+    source: data.source,
+    id: data.id,
+    status: 'rejected',
+    code: 'METERING.CONFLICT',
+    field: 'id',
+    message: 'another event with this source and id, and different content, was already accepted',
+  };
+};
+
 export const ingestUsage = async (
   deps: MeteringDeps,
   raws: readonly unknown[],
@@ -109,75 +178,53 @@ export const ingestUsage = async (
   meta: CommandMetadata,
 ): Promise<IngestOutcome> => {
   const now = deps.clock.now();
+  const recordedAt = now.toISOString();
+  const ctx: ValidationContext = {
+    now,
+    meters: views.meters,
+    futureToleranceMs: deps.config.futureToleranceMs,
+    dedupeWindowMs: deps.config.dedupeWindowMs,
+  };
+  // Every event of a batch has the same cause, so they share one metadata object (the store serialises it per
+  // event; nothing mutates it).
+  const metadata = { correlationId: meta.correlationId, causationId: meta.causationId, actor: meta.actor };
   let lastPosition: Position | null = null;
-  const results = await Promise.all(
-    raws.map(async (raw, index): Promise<UsageResult> => {
-      const ident = identityOf(raw);
-      const v = validateUsage(raw, {
-        now,
-        meters: views.meters,
-        futureToleranceMs: deps.config.futureToleranceMs,
-        dedupeWindowMs: deps.config.dedupeWindowMs,
-      });
-      if ('rejected' in v) return { index, ...ident, status: 'rejected', ...v.rejected };
-      const u = v.ok;
-      const by = typeof publisher === 'function' ? publisher(index) : publisher;
-      if ('code' in by) return { index, ...ident, status: 'rejected', ...by };
-      const who = authorise(u, by, views);
-      if ('code' in who) return { index, ...ident, status: 'rejected', ...who };
-      const data: UsageRecordedData = {
-        source: u.source,
-        id: u.id,
-        type: u.type,
-        subject: u.subject,
-        subjectKind: who.subjectKind,
-        offerId: u.offerId,
-        meter: u.meter.key,
-        quantity: u.quantity,
-        time: u.time,
-        dimensions: u.dimensions,
-        reporterRole: who.role,
-        reporterAccount: who.account,
-        recordedAt: now.toISOString(),
-        // Still accepted: a closed period's statement is never edited; billing books late usage in the next one.
-        late: inIntervals(views.closedPeriods, Date.parse(u.time)),
-      };
-      const stream = usageStream(u.source, u.id);
-      try {
-        const r = await deps.store.appendToStream(
-          stream,
-          [
-            {
-              // A fresh event id on purpose: a repeat must meet WrongExpectedVersion and be compared with what is
-              // stored, not be waved through by the store's id cache as if it were the first.
-              type: 'UsageRecorded',
-              data,
-              metadata: { correlationId: meta.correlationId, causationId: meta.causationId, actor: meta.actor },
-            },
-          ],
-          { expectedRevision: NO_STREAM },
-        );
-        if (lastPosition === null || r.position.commit > lastPosition.commit) lastPosition = r.position;
-        return { index, source: u.source, id: u.id, status: 'accepted', late: data.late === true };
-      } catch (e) {
-        if (!(e instanceof WrongExpectedVersion)) throw e;
-        const stored = (await readFirst(deps, stream)).data as UsageRecordedData;
-        if (usageFingerprint(stored) === usageFingerprint(data)) {
-          return { index, source: u.source, id: u.id, status: 'duplicate', late: stored.late === true };
-        }
-        return {
-          index,
-          source: u.source,
-          id: u.id,
-          status: 'rejected',
-          code: 'METERING.CONFLICT',
-          field: 'id',
-          message: 'another event with this source and id, and different content, was already accepted',
-        };
-      }
-    }),
-  );
-  return { results, lastPosition };
+  // Judging is synchronous and every claim is issued in this same turn of the event loop, so the store's group
+  // commit writes the whole batch in one transaction (each claim still succeeds or fails on its own).
+  const results = new Array<UsageResult | Promise<UsageResult>>(raws.length);
+  for (let index = 0; index < raws.length; index++) {
+    const judged = judge(raws[index], index, publisher, views, ctx, recordedAt);
+    if (!('stream' in judged)) {
+      results[index] = judged;
+      continue;
+    }
+    const claim = judged;
+    results[index] = deps.store
+      .appendToStream(
+        claim.stream,
+        // A fresh event id on purpose: a repeat must meet WrongExpectedVersion and be compared with what is
+        // stored, not be waved through by the store's id cache as if it were the first.
+        [{ type: 'UsageRecorded', data: claim.data, metadata }],
+        { expectedRevision: NO_STREAM },
+      )
+      .then(
+        (r): UsageResult => {
+          if (lastPosition === null || r.position.commit > lastPosition.commit) lastPosition = r.position;
+          return {
+            index,
+            source: claim.data.source,
+            id: claim.data.id,
+            status: 'accepted',
+            late: claim.data.late === true,
+          };
+        },
+        (e: unknown) => {
+          if (!(e instanceof WrongExpectedVersion)) throw e;
+          return repeatOf(deps, claim);
+        },
+      );
+  }
+  return { results: await Promise.all(results), lastPosition };
 };
 
 /**

@@ -1,11 +1,11 @@
-// Proves metering over real HTTP and a real SQLite file: starter meters (once), the usage validation table with per-event codes where refused events store nothing and accepted ones in the same batch are kept, tenancy from allocations heard on the bus, exactly-once by (source, id) under concurrent repeats, CloudEvents content types, aggregates equal to a recomputation from the stored events, late usage before and after a period close heard on the bus, and amend/void (tenancy, codes, aggregates, relay).
+// Proves metering over real HTTP and a real SQLite file: starter meters (once), the usage validation table with per-event codes where refused events store nothing and accepted ones in the same batch are kept, tenancy from allocations heard on the bus, exactly-once by (source, id) under concurrent repeats and within one batch (claimed in one transaction), CloudEvents content types, aggregates equal to a recomputation from the stored events, late usage before and after a period close heard on the bus, and amend/void (tenancy, codes, aggregates, relay).
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createEvent, decodeEvent, timestampFromDate, toKafkaRecord } from '@cx/contracts';
-import { type EventStore, openEventStore, type RecordedEvent } from '@cx/event-store';
+import { type EventStore, openEventStore, type RecordedEvent, SqliteEventStore } from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
@@ -315,6 +315,23 @@ describe('metering over HTTP', () => {
     expect(replies.reduce((n, x) => n + (x.body.duplicates as number), 0)).toBe(2 * MAX_BATCH);
     expect(replies.every((x) => x.body.rejected === 0)).toBe(true);
     expect((await usageEvents(r.store)).length).toBe(before + MAX_BATCH);
+  });
+
+  it('claims a whole batch in one transaction, and counts a repeat inside the batch once', async () => {
+    // The SQLite adapter's group commit counts its transactions; this host runs no relay, so nothing else writes.
+    if (!(r.store instanceof SqliteEventStore)) throw new TypeError('this test needs the SQLite store');
+    const stats = r.store.stats;
+    const first = usage();
+    const others = Array.from({ length: 10 }, () => usage());
+    const changed = { ...first, data: { ...first.data, quantity: '61' } };
+    const before = { commits: stats.commits, appends: stats.appends, events: (await usageEvents(r.store)).length };
+    const res = await call(r, 'POST', '/v1/usage', provider, [first, ...others, { ...first }, changed]);
+    expect(res.body).toMatchObject({ accepted: 11, duplicates: 1, rejected: 1 });
+    expect(res.body.results[11]).toMatchObject({ status: 'duplicate', id: first.id });
+    expect(res.body.results[12]).toMatchObject({ status: 'rejected', code: 'METERING.CONFLICT', field: 'id' });
+    // Every claim of the batch went into one write transaction, where the repeats failed on their own.
+    expect([stats.commits - before.commits, stats.appends - before.appends]).toEqual([1, 13]);
+    expect((await usageEvents(r.store)).length).toBe(before.events + 11);
   });
 
   it('aggregates equal a recomputation from the stored events', async () => {

@@ -1,7 +1,9 @@
 // Proves usage validation as a pure table, ordered by which check wins: shape, meter, quantity, then the time
-// window (at most 5 minutes ahead; no older than the deduplication window, inclusive bounds).
+// window (at most 5 minutes ahead; no older than the deduplication window, inclusive bounds); and that the quantity
+// check validation uses without building a Decimal judges exactly as parseQuantity does.
 import { starterMeters } from '../meter/starter-meters';
-import { validateUsage } from './usage.validation';
+import { Dec, DomainError } from '@cx/shared-kernel';
+import { parseQuantity, quantityRejection, validateUsage } from './usage.validation';
 
 const meters = new Map(starterMeters.map((m) => [m.key, m]));
 const now = new Date('2026-03-10T09:00:00Z');
@@ -66,5 +68,48 @@ describe('usage validation', () => {
     const time = iso(now.getTime() - 40 * DAY);
     expect(validateUsage(event({ time }), ctx)).toMatchObject({ rejected: { code: 'METERING.TOO_OLD' } });
     expect(validateUsage(event({ time }), { ...ctx, dedupeWindowMs: 45 * DAY })).toHaveProperty('ok');
+  });
+
+  it('checks a quantity as parseQuantity does, and what it accepts is a Decimal of the same value', () => {
+    // Ordered by which rule wins: type, then well-formed, then sign.
+    const table: [unknown, string | null][] = [
+      [60, 'METERING.NOT_A_DECIMAL_STRING'],
+      [null, 'METERING.NOT_A_DECIMAL_STRING'],
+      ['1e3', 'METERING.MALFORMED_DECIMAL'],
+      ['-1e3', 'METERING.MALFORMED_DECIMAL'],
+      ['01', 'METERING.MALFORMED_DECIMAL'],
+      ['1.', 'METERING.MALFORMED_DECIMAL'],
+      ['.5', 'METERING.MALFORMED_DECIMAL'],
+      [' 1', 'METERING.MALFORMED_DECIMAL'],
+      ['+1', 'METERING.MALFORMED_DECIMAL'],
+      ['NaN', 'METERING.MALFORMED_DECIMAL'],
+      ['1'.repeat(31), 'METERING.MALFORMED_DECIMAL'],
+      [`0.${'1'.repeat(31)}`, 'METERING.MALFORMED_DECIMAL'],
+      ['-0', 'METERING.NEGATIVE_QUANTITY'],
+      ['-0.5', 'METERING.NEGATIVE_QUANTITY'],
+      ['0', null],
+      ['0.000001', null],
+      ['3600', null],
+      [`${'9'.repeat(30)}.${'9'.repeat(30)}`, null],
+    ];
+    for (const [q, code] of table) {
+      const rejection = quantityRejection(q);
+      let thrown: string | null = null;
+      let parsed: Dec | null = null;
+      try {
+        parsed = parseQuantity(q);
+      } catch (e) {
+        if (!(e instanceof DomainError)) throw e;
+        thrown = e.code;
+      }
+      expect({ q, check: rejection?.code ?? null, parse: thrown }).toEqual({ q, check: code, parse: code });
+      if (code === null) expect(parsed?.eq(new Dec(q as string)) && parsed.toFixed() === q).toBe(true);
+      else expect(rejection?.field).toBe('data.quantity');
+      // validateUsage answers with the same code for the same quantity (a null one is missing there).
+      if (q === null) continue;
+      const v = validateUsage(event({}, { quantity: q }), ctx);
+      if (code === null) expect(v).toHaveProperty('ok');
+      else expect(v).toMatchObject({ rejected: { code, field: 'data.quantity' } });
+    }
   });
 });

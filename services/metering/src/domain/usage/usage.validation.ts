@@ -86,13 +86,10 @@ export const validateUsage = (raw: unknown, ctx: ValidationContext): { ok: Valid
   if (q === undefined || q === null || q === '') {
     return reject('METERING.MISSING_FIELD', 'data.quantity', 'data.quantity is required');
   }
-  // The decimal rules of the whole exchange (plain notation, no exponent), with our own codes.
-  try {
-    parseQuantity(q);
-  } catch (e) {
-    if (e instanceof DomainError) return reject(e.code, 'data.quantity', e.message);
-    throw e;
-  }
+  // The decimal rules of the whole exchange (plain notation, no exponent), with our own codes. Checked without
+  // building a Decimal: the pattern already proves it is one, and the projection builds the one it keeps.
+  const bad = quantityRejection(q);
+  if (bad !== null) return { rejected: bad };
   let offerId: string | null = null;
   if (data.offerId !== undefined) {
     const o = requiredString(data, 'offerId', 'data.offerId');
@@ -140,25 +137,39 @@ export const validateUsage = (raw: unknown, ctx: ValidationContext): { ok: Valid
 };
 
 const DECIMAL_RE = /^(0|[1-9]\d{0,29})(\.\d{1,30})?$/;
+const NEGATIVE_RE = /^-(0|[1-9]\d{0,29})(\.\d{1,30})?$/;
 
-/** A non-negative plain decimal string: usage is never negative (a correction is an amendment, not a reading). */
-export const parseQuantity = (q: unknown): Dec => {
+/**
+ * Why `q` is not a non-negative plain decimal string, or null when it is one. Usage is never negative (a correction
+ * is an amendment, not a reading). A well-formed quantity is tested first, as nearly every one is; a string that
+ * matches it cannot start with "-", so the order of the codes is unchanged.
+ */
+export const quantityRejection = (q: unknown): Rejection | null => {
   if (typeof q !== 'string') {
-    throw DomainError.invalid(
-      'METERING.NOT_A_DECIMAL_STRING',
-      'data.quantity must be a decimal string',
-      'data.quantity',
-    );
+    return {
+      code: 'METERING.NOT_A_DECIMAL_STRING',
+      field: 'data.quantity',
+      message: 'data.quantity must be a decimal string',
+    };
   }
-  if (/^-(0|[1-9]\d{0,29})(\.\d{1,30})?$/.test(q)) {
-    throw DomainError.invalid('METERING.NEGATIVE_QUANTITY', 'data.quantity must not be negative', 'data.quantity');
+  if (DECIMAL_RE.test(q)) return null;
+  if (NEGATIVE_RE.test(q)) {
+    return {
+      code: 'METERING.NEGATIVE_QUANTITY',
+      field: 'data.quantity',
+      message: 'data.quantity must not be negative',
+    };
   }
-  if (!DECIMAL_RE.test(q)) {
-    throw DomainError.invalid(
-      'METERING.MALFORMED_DECIMAL',
-      'data.quantity is not a plain decimal number',
-      'data.quantity',
-    );
-  }
-  return new Dec(q);
+  return {
+    code: 'METERING.MALFORMED_DECIMAL',
+    field: 'data.quantity',
+    message: 'data.quantity is not a plain decimal number',
+  };
+};
+
+/** A non-negative plain decimal string as a Decimal; DomainError with the code of `quantityRejection` otherwise. */
+export const parseQuantity = (q: unknown): Dec => {
+  const bad = quantityRejection(q);
+  if (bad !== null) throw DomainError.invalid(bad.code, bad.message, bad.field);
+  return new Dec(q as string);
 };
