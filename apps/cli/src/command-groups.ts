@@ -3,6 +3,7 @@ import type { CliContext } from './cli-context';
 import { registerAccountsCommands } from './commands/accounts.command';
 import { registerAuditCommands } from './commands/audit.command';
 import { registerKeysCommands } from './commands/keys.command';
+import { registerStoreCommands } from './commands/store.command';
 
 /**
  * Each command group registers itself on the program. A module adding a group (audit, store, simulate) writes
@@ -14,4 +15,5 @@ export const commandGroups: readonly CommandGroup[] = [
   registerKeysCommands,
   registerAccountsCommands,
   registerAuditCommands,
+  registerStoreCommands,
 ];

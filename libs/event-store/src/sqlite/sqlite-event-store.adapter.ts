@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { EventStoreError, StoreUnavailable, StreamNotFound, WrongExpectedVersion } from '../event-store.errors';
 import type {
@@ -18,7 +18,7 @@ import type {
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 import { serialiseEvents, validateFilter, validateMaxCount, type SerialisedEvent } from './append-input';
 import { notifyAppend, onAppend } from './append-notifier';
-import { applyPragmas, migrate } from './sqlite-schema';
+import { applyPragmas, migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema';
 
 // The embedded event store: one SQLite file in WAL mode, EventStoreDB's semantics (the contract suite in
 // ../event-store.contract.ts proves them).
@@ -606,6 +606,57 @@ export class SqliteEventStore implements EventStore {
 
   private wakeSubscriptions(): void {
     for (const sub of this.subscriptions) sub.wake();
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /**
+   * Copies the store, online, into a new file at `destination` with SQLite's backup API: a consistent snapshot
+   * as of one commit, taken while appends go on (it restarts its page copy if the file changes under it).
+   */
+  async backup(destination: string): Promise<{ totalPages: number }> {
+    this.assertOpen();
+    if (existsSync(destination)) throw new TypeError(`${destination} exists; a backup never overwrites a file`);
+    // What is queued for group commit goes in first, so the backup has every append answered before it started.
+    if (this.flushHandle !== null) {
+      clearImmediate(this.flushHandle);
+      this.flushHandle = null;
+      this.flush();
+    }
+    const r = await this.db.backup(destination);
+    return { totalPages: r.totalPages };
+  }
+
+  /**
+   * Restores a backup into `target` (a store no process has open: stop the exchange first). The backup is checked
+   * (integrity, a store schema this code reads) before anything is touched, copied beside the target and renamed
+   * over it in one step, so a failed restore leaves the target as it was.
+   */
+  static async restore(backup: string, target: string, opts: { force?: boolean } = {}): Promise<{ events: bigint }> {
+    if (!existsSync(backup)) throw new TypeError(`no backup at ${backup}`);
+    if (existsSync(target) && opts.force !== true) {
+      throw new TypeError(`${target} exists; restoring over a store needs --force (and the exchange stopped)`);
+    }
+    const src = new Database(backup, { readonly: true, fileMustExist: true });
+    let events: bigint;
+    try {
+      src.defaultSafeIntegers(true);
+      const check = String(src.pragma('integrity_check', { simple: true }));
+      if (check !== 'ok') throw new TypeError(`the backup fails SQLite's integrity check: ${check}`);
+      const version = schemaVersion(src);
+      if (version < 1 || version > SCHEMA_VERSION) {
+        throw new TypeError(`the backup is not a cx store this version reads (schema version ${version})`);
+      }
+      events = src.prepare('SELECT count(*) FROM events').pluck().get() as bigint;
+      const staging = `${target}.restoring`;
+      rmSync(staging, { force: true });
+      await src.backup(staging);
+      for (const suffix of ['-wal', '-shm']) rmSync(`${target}${suffix}`, { force: true });
+      renameSync(staging, target);
+    } finally {
+      src.close();
+    }
+    return { events };
   }
 
   // ---------------------------------------------------------------- lifecycle
