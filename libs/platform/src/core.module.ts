@@ -3,6 +3,7 @@ import { CLOCK, type Clock } from '@cx/shared-kernel';
 import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import type { CxConfig } from './config';
 import { HealthController } from './health.controller';
+import { MeteredEventStore, Metrics, METRICS, MetricsController } from './metrics';
 import { SimClockController } from './sim-clock.controller';
 
 export const CX_CONFIG = 'cx.Config';
@@ -16,16 +17,20 @@ export const CX_CONFIG = 'cx.Config';
 export class CoreModule implements OnApplicationShutdown {
   constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
 
-  static forRoot(deps: { config: CxConfig; store: EventStore; clock: Clock }): DynamicModule {
+  static forRoot(deps: { config: CxConfig; store: EventStore; clock: Clock; metrics?: Metrics }): DynamicModule {
+    const metrics = deps.metrics ?? new Metrics();
+    const controllers = [HealthController, MetricsController];
     return {
       module: CoreModule,
-      controllers: deps.config.clock === 'simulated' ? [HealthController, SimClockController] : [HealthController],
+      controllers: deps.config.clock === 'simulated' ? [...controllers, SimClockController] : controllers,
       providers: [
         { provide: CX_CONFIG, useValue: deps.config },
-        { provide: EVENT_STORE, useValue: deps.store },
+        // Every module appends through the metered store, so /metrics counts every event by type.
+        { provide: EVENT_STORE, useValue: new MeteredEventStore(deps.store, metrics) },
         { provide: CLOCK, useValue: deps.clock },
+        { provide: METRICS, useValue: metrics },
       ],
-      exports: [CX_CONFIG, EVENT_STORE, CLOCK],
+      exports: [CX_CONFIG, EVENT_STORE, CLOCK, METRICS],
     };
   }
 

@@ -5,3 +5,4 @@ export * from './logger';
 export * from './core.module';
 export * from './page-query.dto';
 export * from './idempotency.interceptor';
+export * from './metrics';
