@@ -1,15 +1,31 @@
-// Billing benchmark: the settlement ledger's transfers/s through its application layer (decide, one durable append
-// per batch, evolve) against raw better-sqlite3 inserts of the same transfer rows, one transaction per batch, same
-// pragmas (WAL, synchronous=FULL), measured in the same run in alternating rounds.
-// `npm run bench -- billing [--transfers N]`. Ends with one JSON line.
+// Billing benchmark, two halves. `npm run bench -- billing [--transfers N] [--statement-lines N]`. Ends with one
+// JSON line.
+//
+// Ledger: transfers/s through the ledger's application layer (decide, one durable append per batch, evolve) as the
+// exchange runs it: the store is SQLite wrapped in the audit ChainedEventStore (apps/exchange/src/main.ts) and the
+// ledger feeds the LedgerMovements read model (BillingLedgerService), so every batch is also hash-chained and
+// folded into the statements' movements. Against it, raw better-sqlite3 inserts of the same transfer rows.
+//
+// Why raw is what it is: it is the least work that makes the same transfers durable. One row per transfer holding
+// its JSON, one IMMEDIATE transaction per request, so one fsync per request, the same as the ledger's one append
+// per batch (WAL, synchronous=FULL, the same pragmas through applyPragmas). It checks nothing (no id uniqueness,
+// no balances, no hash chain), which is what the ratio prices: everything the ledger adds to getting the bytes on
+// disk. Both run in the same process in alternating rounds, so disk and CPU drift favour neither.
+//
+// Statement: see statement.ts. An account with --statement-lines charge lines (default 1,000,000) and one with a
+// tenth of them, each rendered fully to JSON and to CSV in a fresh process, peak memory sampled while rendering.
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { tempDir } from '@cx/testing';
 import { systemClock } from '@cx/shared-kernel';
+import { ChainedEventStore } from '@cx/audit';
+import type { EventStore } from '@cx/event-store';
 import { SqliteEventStore } from '../../libs/event-store/src/sqlite/sqlite-event-store.adapter';
 import { applyPragmas } from '../../libs/event-store/src/sqlite/sqlite-schema';
 import { LedgerService } from '../../services/billing/src/application/ledger.service';
+import { LedgerMovements } from '../../services/billing/src/application/ledger-movements';
 import type { TransferInput } from '../../services/billing/src/domain/ledger/ledger.decider';
+import { renderInChild, renderStatement, writeStatement } from './statement';
 
 const argValue = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
@@ -20,6 +36,7 @@ const argValue = (name: string, fallback: number): number => {
 };
 
 const TRANSFERS = argValue('transfers', 1_000_000);
+const STATEMENT_LINES = argValue('statement-lines', Number(process.env.CX_BENCH_STATEMENT_LINES ?? 1_000_000));
 const BIG_BATCH = 8_190;
 const SMALL_BATCH = 128;
 // Small batches pay one fsync per 128 transfers, so they run on a slice to keep the benchmark short.
@@ -31,6 +48,7 @@ const PRAGMAS = { busyTimeoutMs: 5_000, cacheSizeKiB: 64 * 1024 };
 const gc = (): void => (globalThis as { gc?: () => void }).gc?.();
 const now = (): number => Number(process.hrtime.bigint()) / 1e9;
 const rate = (n: number, seconds: number): number => Math.round(n / seconds);
+const round2 = (n: number): number => Math.round(n * 100) / 100;
 
 /**
  * A settlement-shaped workload: each trade holds the buyer's notional (pending), and a little later a linked chain
@@ -98,9 +116,12 @@ const count = (requests: TransferInput[][]): number => requests.reduce((n, r) =>
 const rounds = (n: number): Array<[number, number]> =>
   Array.from({ length: ROUNDS }, (_, r) => [Math.floor((n * r) / ROUNDS), Math.floor((n * (r + 1)) / ROUNDS)]);
 
-const openLedger = async (dir: string, name: string): Promise<{ store: SqliteEventStore; ledger: LedgerService }> => {
-  const store = SqliteEventStore.open(join(dir, name));
-  const ledger = await LedgerService.open({ store, clock: systemClock }, 'CNY');
+/** The ledger as BillingLedgerService opens it in the exchange: chained store, movements read model. */
+const openLedger = async (dir: string, name: string): Promise<{ store: EventStore; ledger: LedgerService }> => {
+  const store = new ChainedEventStore(SqliteEventStore.open(join(dir, name)));
+  const ledger = await LedgerService.open({ store, clock: systemClock }, 'CNY', {
+    listeners: [new LedgerMovements('CNY').apply],
+  });
   const ids = Array.from({ length: PARTICIPANTS }, (_, i) => i);
   await ledger.setCreditLines([
     ...ids.map((i) => ({ participantAccountId: `b${i}`, creditLine: '1000.00' })),
@@ -142,7 +163,7 @@ interface Outcome {
   raw: number;
   perBatch: number;
   ledger: LedgerService;
-  store: SqliteEventStore;
+  store: EventStore;
 }
 
 /** `concurrency` callers submit requests side by side; 1 means one request per batch, awaited in turn. */
@@ -238,9 +259,36 @@ const main = async (): Promise<void> => {
       `rebuild: ${fmt(metrics.rebuild_transfers_per_s)} transfers/s (${rebuildS.toFixed(1)} s for ${fmt(reopened.transferCount)})`,
     );
     console.log('');
-    metrics.statement_1m_json_s = null;
-    metrics.statement_1m_csv_s = null;
-    metrics.statement_1m_peak_mb = null;
+    // Statement: the N-line account and the N/10 one, written, then each rendered in a process of its own.
+    const tenth = Math.max(1, Math.floor(STATEMENT_LINES / 10));
+    const renders: Array<{ n: number; writeS: number; r: ReturnType<typeof renderInChild> }> = [];
+    for (const n of [tenth, STATEMENT_LINES]) {
+      const file = join(dir.path, `statement-${n}.db`);
+      const { seconds } = await writeStatement(file, n);
+      renders.push({ n, writeS: seconds, r: renderInChild(file) });
+    }
+    console.log(
+      `${'statement lines'.padStart(16)}${'write s'.padStart(9)}${'json s'.padStart(9)}${'json MB'.padStart(9)}` +
+        `${'csv s'.padStart(9)}${'csv MB'.padStart(9)}${'base rss'.padStart(10)}${'peak rss'.padStart(10)}${'peak heap'.padStart(11)}`,
+    );
+    for (const { n, writeS, r } of renders) {
+      console.log(
+        `${fmt(n).padStart(16)}${writeS.toFixed(1).padStart(9)}${r.jsonS.toFixed(2).padStart(9)}` +
+          `${(r.jsonBytes / 1e6).toFixed(0).padStart(9)}${r.csvS.toFixed(2).padStart(9)}${(r.csvBytes / 1e6).toFixed(0).padStart(9)}` +
+          `${r.baseRssMb.toFixed(0).padStart(10)}${r.peakRssMb.toFixed(0).padStart(10)}${r.peakHeapMb.toFixed(0).padStart(11)}`,
+      );
+    }
+    console.log('');
+    const [tenthRun, full] = renders as [(typeof renders)[0], (typeof renders)[0]];
+    // Named for the issue's million lines; with --statement-lines they hold the figures for that N.
+    metrics.statement_lines = STATEMENT_LINES;
+    metrics.statement_1m_json_s = round2(full.r.jsonS);
+    metrics.statement_1m_csv_s = round2(full.r.csvS);
+    metrics.statement_1m_peak_mb = Math.round(full.r.peakRssMb);
+    metrics.statement_tenth_peak_mb = Math.round(tenthRun.r.peakRssMb);
+    metrics.statement_1m_peak_heap_mb = Math.round(full.r.peakHeapMb);
+    metrics.statement_tenth_peak_heap_mb = Math.round(tenthRun.r.peakHeapMb);
+    metrics.statement_1m_write_s = round2(full.writeS);
     const ratios = { ledger_vs_raw: Math.round((big.ours / big.raw) * 100) / 100 };
     console.log(JSON.stringify({ bench: 'billing', metrics, ratios }));
   } finally {
@@ -248,7 +296,14 @@ const main = async (): Promise<void> => {
   }
 };
 
-main().catch((e: unknown) => {
+const renderArg = process.argv.indexOf('--statement-render');
+const entry =
+  renderArg < 0
+    ? main
+    : async (): Promise<void> =>
+        console.log(JSON.stringify(await renderStatement(process.argv[renderArg + 1] as string)));
+
+entry().catch((e: unknown) => {
   console.error(e);
   process.exit(1);
 });

@@ -8,7 +8,7 @@ import { loadBillingConfig } from '@cx/billing';
 import { loadMatchingConfig } from '@cx/matching';
 import { loadMeteringConfig } from '@cx/metering';
 import { loadPricingGuidanceConfig } from '@cx/pricing-guidance';
-import { ConfigError, configureHttpApp, createLogger, loadConfig, PinoNestLogger } from '@cx/platform';
+import { ConfigError, configureHttpApp, createLogger, fastifyOptions, loadConfig, PinoNestLogger } from '@cx/platform';
 import { SimulatedClock, systemClock } from '@cx/shared-kernel';
 import { createEmbeddedBus } from './embedded-messaging';
 import { ExchangeModule } from './exchange.module';
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
       bus,
       audit: { key: auditKey, checkpointer },
     }),
-    new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: false }),
+    new FastifyAdapter(fastifyOptions({ bodyLimit: config.bodyLimitBytes })),
     { logger: new PinoNestLogger(logger), bufferLogs: true },
   );
   await configureHttpApp(app);

@@ -4,68 +4,22 @@
 // adjustment in the next period, bad closes change nothing, and a restart rebuilds identical statements.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parse } from 'csv-parse/sync';
-import { AuditCheckpointer, ChainedEventStore, generateSigningKey } from '@cx/audit';
-import { BillingFactsService, billingConfig } from '@cx/billing';
-import { type EventStore, openEventStore } from '@cx/event-store';
-import { IdentityService } from '@cx/identity';
-import { matchingConfig } from '@cx/matching';
-import { meteringConfig } from '@cx/metering';
-import { buildConfig, configureHttpApp } from '@cx/platform';
-import { pricingGuidanceConfig } from '@cx/pricing-guidance';
+import { BillingFactsService } from '@cx/billing';
 import { Dec, SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, type HttpCallArgs, type HttpReply, tempDir, waitFor } from '@cx/testing';
-import { createEmbeddedBus } from './embedded-messaging';
-import { ExchangeModule } from './exchange.module';
+import { DAY_MS, type EmbeddedApp, startEmbedded } from './testing/embedded-app';
 
 const T0 = new Date('2026-03-10T08:00:00Z');
 const DAY1 = '2026-03-11';
 const INSTR = `nvidia-h100-sxm-80g.cn-east-1.${DAY1}`;
-const DAY_MS = 86_400_000;
-const LAG_MS = 5 * DAY_MS;
-
-interface Running {
-  app: NestFastifyApplication;
-  store: EventStore;
-  url: string;
-  clock: SimulatedClock;
-}
-
-const start = async (file: string, clock: SimulatedClock): Promise<Running> => {
-  const store = new ChainedEventStore(await openEventStore(`sqlite:${file}`));
-  const key = generateSigningKey();
-  const checkpointer = new AuditCheckpointer({ store, node: 'test', key, intervalMs: 3_600_000 });
-  const bus = await createEmbeddedBus();
-  const app = await NestFactory.create<NestFastifyApplication>(
-    ExchangeModule.forRoot({
-      config: buildConfig({ clock: 'simulated' }),
-      store,
-      clock,
-      // The clock jumps days at a time here: guidance's lag bound and notice are days long, so matching never
-      // waits for a heartbeat between jumps.
-      guidance: pricingGuidanceConfig({ minNoticeMs: LAG_MS, maxPropagationLagMs: LAG_MS }),
-      matching: matchingConfig({ maxGuidanceLagMs: LAG_MS, listingDays: 3 }),
-      metering: meteringConfig({}),
-      billing: billingConfig({ periodGraceMs: 0, makerFeeBps: 10, takerFeeBps: 20 }),
-      bus,
-      audit: { key, checkpointer },
-    }),
-    new FastifyAdapter(),
-    { logger: false },
-  );
-  await configureHttpApp(app);
-  await app.get(IdentityService).ready();
-  await app.listen(0, '127.0.0.1');
-  return { app, store, url: await app.getUrl(), clock };
-};
+const FEES = { billing: { makerFeeBps: 10, takerFeeBps: 20 } };
 
 describe('settlement in the embedded exchange', () => {
   const dir = tempDir('cx-settle-');
   const file = join(dir.path, 'cx.sqlite');
   const clock = new SimulatedClock(T0);
-  let r: Running;
+  let r: EmbeddedApp;
   let admin: string;
   let seller: string;
   let buyer: string;
@@ -90,8 +44,8 @@ describe('settlement in the embedded exchange', () => {
   };
 
   beforeAll(async () => {
-    r = await start(file, clock);
-    admin = (await r.app.get(IdentityService).ensureAdminKey()) as string;
+    r = await startEmbedded(file, clock, FEES);
+    admin = r.adminKey as string;
     for (const [accountId, kind] of [
       ['prov-1', 'provider'],
       ['buy-1', 'buyer'],
@@ -358,15 +312,92 @@ describe('settlement in the embedded exchange', () => {
     expect((await call('GET', '/v1/disputes/d-1', seller)).body.resolved.creditNoteId).toBe('dispute-d-1');
   });
 
+  it('rates usage of an on-demand offer by its card, and at the floor once a raised floor is in force', async () => {
+    const regulator = (await call('POST', '/v1/keys', admin, { role: 'regulator', accounts: [] })).body.key as string;
+    const listed = await call('POST', '/v1/offers', seller, {
+      offerId: 'off-1',
+      providerAccount: 'prov-1',
+      resourceClass: 'nvidia-h100-sxm-80g',
+      meter: 'accelerator_seconds',
+      currency: 'CNY',
+      rateCard: { model: 'flat', unitPrice: '30.00' },
+    });
+    expect(listed.status).toBe(201);
+    const use = (seconds: string, time: string) => ({
+      ...reading(seconds, time, '//buyer/notebook'),
+      subject: 'buy-1',
+      data: { meter: 'accelerator_seconds', quantity: seconds, offerId: 'off-1' },
+    });
+    // Two hours on 2026-03-20 at the card's 30.00.
+    expect((await call('POST', '/v1/usage', buyerUsage, [use('7200', '2026-03-20T00:00:00Z')])).body.accepted).toBe(1);
+    // The regulator raises the floor to 40.00 from 2026-03-25 (five days' notice); an hour used on 2026-03-26.
+    const band = await call('POST', '/v1/guidance', regulator, {
+      resourceClass: 'nvidia-h100-sxm-80g',
+      floorPerAcceleratorHour: '40',
+      effectiveFrom: '2026-03-25T00:00:00.000Z',
+      reason: 'spiral stop',
+      documentRef: 'NDRC-2026-099',
+    });
+    expect(band.status).toBe(201);
+    clock.set(new Date('2026-03-26T10:00:00Z'));
+    expect((await call('POST', '/v1/usage', buyerUsage, [use('3600', '2026-03-26T09:00:00Z')])).body.accepted).toBe(1);
+    await waitFor(() => {
+      const f = r.app.get(BillingFactsService).facts;
+      return [...f.offerUsage.values()].reduce((n, e) => n + e.state.readings.size, 0) === 2;
+    });
+    clock.set(new Date('2026-03-27T00:00:01Z'));
+    for (let day = 13; day <= 26; day++) {
+      const res = await call('POST', `/v1/periods/2026-03-${day}/close`, admin);
+      expect({ day, status: res.status }).toEqual({ day, status: 201 });
+    }
+    const d20 = (await call('GET', '/v1/statements/buy-1/2026-03-20', finance)).body;
+    expect(d20.lines).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          kind: 'offer_usage',
+          quantity: '2',
+          unitPrice: '30.00',
+          amount: '-60.00',
+          fee: '-0.12',
+          ratedAtFloor: false,
+        }),
+      ]),
+    );
+    const d26 = (await call('GET', '/v1/statements/buy-1/2026-03-26', finance)).body;
+    expect(d26.lines).toEqual([
+      expect.objectContaining({
+        kind: 'offer_usage',
+        quantity: '1',
+        amount: '-40.00',
+        ratedAtFloor: true,
+        guidanceVersion: 'nvidia-h100-sxm-80g.v1',
+      }),
+    ]);
+    const p26 = (await call('GET', '/v1/statements/prov-1/2026-03-26', seller)).body;
+    expect(p26.lines).toEqual([expect.objectContaining({ role: 'provider', amount: '40.00', fee: '-0.04' })]);
+    expect((await call('GET', '/v1/ledger/accounts/buy-1', buyer)).body.balances.cash.posted).toBe(d26.closingBalance);
+  });
+
+  it('exposes Prometheus metrics: requests by route, events by type', async () => {
+    const res = await fetch(`${r.url}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    expect(text).toMatch(/cx_events_appended_total\{type="TradeExecuted"\} [1-9]/);
+    expect(text).toMatch(/cx_events_appended_total\{type="PeriodClosed"\} [1-9]/);
+    expect(text).toMatch(/cx_http_requests_total\{method="POST",route="\/v1\/orders",status="201"\} [1-9]/);
+    expect(text).toMatch(/cx_http_request_duration_seconds_bucket\{le="0.1",method="GET"/);
+    expect(text).toContain('cx_process_nodejs_eventloop_lag_seconds');
+  });
+
   it('rebuilds identical statements after a restart', async () => {
     const hashes = async () =>
       (await call('GET', '/v1/statements/buy-1', finance)).body.items.map(
         (h: { contentHash: string }) => h.contentHash,
       );
     const before = await hashes();
-    expect(before).toHaveLength(2);
+    expect(before.length).toBeGreaterThan(2);
     await r.app.close();
-    r = await start(file, clock);
+    r = await startEmbedded(file, clock, FEES);
     expect(await hashes()).toEqual(before);
     const again = await call('POST', `/v1/periods/2026-03-12/close`, admin);
     expect(again.body.code).toBe('BILLING.PERIOD_ALREADY_CLOSED');

@@ -1,5 +1,6 @@
 import { ValidationPipe } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import { ErrorFilter, validationError } from './http-errors';
@@ -62,3 +63,20 @@ export const configureHttpApp = async (app: NestFastifyApplication, opts: { titl
   const document = SwaggerModule.createDocument(app, config);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml' });
 };
+
+/**
+ * Options for the Fastify adapter of every cx host. Errors Fastify raises before a route runs (a path segment
+ * over the length limit, a malformed URL) get our coded body like every other refusal, not Fastify's own.
+ */
+export const fastifyOptions = (opts: { bodyLimit?: number } = {}): FastifyServerOptions => ({
+  ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
+  trustProxy: false,
+  maxParamLength: 256,
+  frameworkErrors: (error, _req, reply) => {
+    const [status, code] =
+      error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'HTTP.URI_TOO_LONG'] : [400, 'HTTP.BAD_URL'];
+    // The reply's generic route types know no status codes here; it is a plain reply at this point.
+    const plain = reply as unknown as { code(status: number): { send(body: unknown): unknown } };
+    plain.code(status).send({ code, message: error.message, details: [] });
+  },
+});

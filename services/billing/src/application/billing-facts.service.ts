@@ -13,12 +13,12 @@ import {
   decideAmendment,
   decideReading,
   decideVoid,
-  type AllocationBillingState,
-  initialAllocationBilling,
+  type HasReadings,
   type ReadingOutcome,
 } from '../domain/settlement/allocation-billing.decider';
+import { OFFER_USAGE_PREFIX, type OfferUsageOpened, offerUsageStream } from '../domain/settlement/offer-usage';
 import {
-  type AllocationBillingEvent,
+  ALLOCATION_BILLING_PREFIX,
   allocationBillingStream,
   type AllocationTerms,
   type DeliveryReadingAmended,
@@ -99,9 +99,9 @@ export class BillingFactsService implements OnModuleInit, OnModuleDestroy {
     };
   }
 
-  /** The allocation a reading was recorded for, or null. */
-  allocationOfReading(key: string): string | null {
-    return this.facts.readingAllocation.get(key) ?? null;
+  /** The stream a reading was recorded in (an allocation's or an offer usage's), or null. */
+  streamOfReading(key: string): string | null {
+    return this.facts.readingStream.get(key) ?? null;
   }
 
   /** An allocation heard from matching: its terms are recorded once. */
@@ -138,28 +138,52 @@ export class BillingFactsService implements OnModuleInit, OnModuleDestroy {
     }
   }
 
+  /** A delivery reading for an allocation, recorded once per `(source, id)`. */
   recordReading(allocationId: string, r: DeliveryReadingRecorded['data'], meta: CommandMetadata) {
-    return this.readingCommand(allocationId, meta, (s) => decideReading(s, r));
+    return this.readingCommand(allocationBillingStream(allocationId), meta, (s) => decideReading(s, r));
   }
 
-  amendReading(allocationId: string, a: DeliveryReadingAmended['data'], meta: CommandMetadata) {
-    return this.readingCommand(allocationId, meta, (s) => decideAmendment(s, a));
+  /** Usage of an offer by an account, recorded once per `(source, id)` in the offer usage of its day. */
+  recordOfferReading(offerId: string, account: string, r: DeliveryReadingRecorded['data'], meta: CommandMetadata) {
+    const day = r.usageTime.slice(0, 10);
+    return this.readingCommand(offerUsageStream(offerId, account, day), meta, (s, opened) => {
+      const decided = decideReading(s, r);
+      if (opened || decided.events.length === 0) return decided;
+      const open: OfferUsageOpened = { type: 'OfferUsageOpened', data: { offerId, account, day } };
+      return { ...decided, events: [open, ...decided.events] };
+    });
   }
 
-  voidReading(allocationId: string, v: DeliveryReadingVoided['data'], meta: CommandMetadata) {
-    return this.readingCommand(allocationId, meta, (s) => decideVoid(s, v));
+  /** A correction of a reading, in whichever stream the reading was recorded. */
+  amendReading(stream: string, a: DeliveryReadingAmended['data'], meta: CommandMetadata) {
+    return this.readingCommand(stream, meta, (s) => decideAmendment(s, a));
+  }
+
+  voidReading(stream: string, v: DeliveryReadingVoided['data'], meta: CommandMetadata) {
+    return this.readingCommand(stream, meta, (s) => decideVoid(s, v));
   }
 
   private readingCommand(
-    allocationId: string,
+    stream: string,
     meta: CommandMetadata,
-    decide: (s: AllocationBillingState) => { outcome: ReadingOutcome; events: AllocationBillingEvent[] },
+    decide: (
+      s: HasReadings,
+      opened: boolean,
+    ) => { outcome: ReadingOutcome; events: Array<{ type: string; data: unknown }> },
   ): Promise<ReadingOutcome> {
-    return this.decideAndAppend(allocationBillingStream(allocationId), this.allocationRevision(allocationId), () => {
-      const entry = this.facts.allocations.get(allocationId);
-      // Usage can arrive before its allocation (two topics): the reading opens the stream, the terms follow.
-      const { outcome, events } = decide(entry?.state ?? initialAllocationBilling());
-      return { result: outcome, events: toNewEvents(events, meta) };
-    });
+    const entryOf = () =>
+      stream.startsWith(OFFER_USAGE_PREFIX)
+        ? this.facts.offerUsage.get(stream)
+        : this.facts.allocations.get(stream.slice(ALLOCATION_BILLING_PREFIX.length));
+    return this.decideAndAppend(
+      stream,
+      () => entryOf()?.revision ?? NO_STREAM,
+      () => {
+        const entry = entryOf();
+        // Usage can arrive before its allocation (two topics): the reading opens the stream, the terms follow.
+        const { outcome, events } = decide(entry?.state ?? { readings: new Map() }, entry !== undefined);
+        return { result: outcome, events: toNewEvents(events, meta) };
+      },
+    );
   }
 }

@@ -17,9 +17,18 @@ import {
   type PeriodClosed,
   type PeriodStatementsIssued,
 } from '../domain/settlement/period.events';
-import type { SettlementRecord } from '../domain/statement/statement';
+import type { AllocationRecord, SettlementRecord } from '../domain/statement/statement';
 import { STATEMENT_STREAM_PREFIX, type StatementIssued } from '../domain/statement/statement.events';
 import { NOTE_STREAM_PREFIX, type NoteIssued } from '../domain/correction/correction.decider';
+import {
+  evolveOfferUsage,
+  initialOfferUsage,
+  isOfferUsageEvent,
+  OFFER_USAGE_PREFIX,
+  type OfferUsageEvent,
+  type OfferUsageSettled,
+  type OfferUsageState,
+} from '../domain/settlement/offer-usage';
 
 // Billing's own facts, folded from its streams by a catch-up projection: allocations with their readings and
 // settlements, the trades' maker/taker sides, closed periods and issued statements. Writers decide against it
@@ -27,6 +36,7 @@ import { NOTE_STREAM_PREFIX, type NoteIssued } from '../domain/correction/correc
 // until it has their own event, so the next decision sees it.
 
 export const BILLING_FACT_PREFIXES = [
+  OFFER_USAGE_PREFIX,
   NOTE_STREAM_PREFIX,
   ALLOCATION_BILLING_PREFIX,
   TRADE_BILLING_PREFIX,
@@ -42,7 +52,10 @@ export interface AllocationEntry {
 export class BillingFacts implements ProjectionModel {
   position: Position | null = null;
   readonly allocations = new Map<string, AllocationEntry>();
-  readonly settlements = new Map<string, SettlementRecord>();
+  /** Allocation settlements by settlement id. */
+  readonly settlements = new Map<string, AllocationRecord>();
+  /** Offer usage settlements by settlement id. */
+  readonly offerSettlements = new Map<string, OfferUsageSettled['data']>();
   readonly trades = new Map<string, TradeHeard['data']>();
   readonly periods = new Map<string, PeriodClosed['data']>();
   /** Period stream → its revision. */
@@ -53,8 +66,10 @@ export class BillingFacts implements ProjectionModel {
   readonly lastSettlement = new Map<string, AllocationSettled['data']>();
   /** `<account>|<period>` → issued versions, oldest first. */
   readonly statements = new Map<string, StatementIssued['data'][]>();
-  /** A reading's `(source, id)` key → the allocation it was recorded for (corrections name only the usage). */
-  readonly readingAllocation = new Map<string, string>();
+  /** A reading's `(source, id)` key → the stream it was recorded in (corrections name only the usage). */
+  readonly readingStream = new Map<string, string>();
+  /** Offer usage aggregates by stream. */
+  readonly offerUsage = new Map<string, { state: OfferUsageState; revision: bigint }>();
   /** `<account>|<period>` → notes issued against that statement, in the order issued. */
   readonly notes = new Map<string, NoteIssued['data'][]>();
   /** Statement stream → its revision, for the next issue's append. */
@@ -71,11 +86,20 @@ export class BillingFacts implements ProjectionModel {
       if (!isAllocationBillingEvent(e.type)) return;
       const event = { type: e.type, data: e.data } as AllocationBillingEvent;
       evolveAllocation(entry.state, event);
-      if (event.type === 'DeliveryReadingRecorded') this.readingAllocation.set(event.data.key, id);
+      if (event.type === 'DeliveryReadingRecorded') this.readingStream.set(event.data.key, stream);
       if (event.type === 'AllocationSettled' && entry.state.terms !== null) {
         this.settlements.set(event.data.settlementId, { terms: entry.state.terms, settled: event.data });
         this.lastSettlement.set(id, event.data);
       }
+    } else if (stream.startsWith(OFFER_USAGE_PREFIX)) {
+      let entry = this.offerUsage.get(stream);
+      if (entry === undefined) this.offerUsage.set(stream, (entry = { state: initialOfferUsage(), revision: -1n }));
+      entry.revision = e.revision;
+      if (!isOfferUsageEvent(e.type)) return;
+      const event = { type: e.type, data: e.data } as OfferUsageEvent;
+      evolveOfferUsage(entry.state, event);
+      if (event.type === 'DeliveryReadingRecorded') this.readingStream.set(event.data.key, stream);
+      if (event.type === 'OfferUsageSettled') this.offerSettlements.set(event.data.settlementId, event.data);
     } else if (stream.startsWith(TRADE_BILLING_PREFIX)) {
       if (e.type === 'TradeHeard') {
         const d = e.data as TradeHeard['data'];
@@ -105,6 +129,12 @@ export class BillingFacts implements ProjectionModel {
         this.statements.set(key, versions);
       }
     }
+  }
+
+  /** What a settlement id settled (an allocation's delivery or an offer's usage), for statement lines. */
+  settlementRecord(id: string): SettlementRecord | undefined {
+    const offer = this.offerSettlements.get(id);
+    return offer !== undefined ? { offer } : this.settlements.get(id);
   }
 
   /** The latest closed day, or null before the first close. */

@@ -15,6 +15,13 @@ import { daysOf, nextDay, type Period, parsePeriod } from '../domain/settlement/
 import type { StatementIssued } from '../domain/statement/statement.events';
 import { BillingLedgerService, holdTransferId } from '../interface/ledger.http.service';
 import { BillingFactsService } from './billing-facts.service';
+import { GuidanceView } from './guidance-view';
+import { OffersService } from '../interface/offers.http.service';
+import {
+  decideOfferUsageSettlement,
+  OFFER_USAGE_PREFIX,
+  type OfferUsageSettled,
+} from '../domain/settlement/offer-usage';
 import { StatementsService } from './statements.service';
 
 export interface CloseResult {
@@ -57,6 +64,8 @@ export class PeriodCloseService {
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(BILLING_CONFIG) private readonly config: BillingConfig,
     @Inject(REFERENCE_PRICES) private readonly references: ReferencePrices,
+    private readonly offers: OffersService,
+    private readonly guidance: GuidanceView,
   ) {}
 
   /** Runs `work` under the billing lock (closes and corrections serialise here). */
@@ -234,6 +243,12 @@ export class PeriodCloseService {
       }
       if (settlement !== null) settled.push(settlement.settlementId);
     }
+    for (const stream of [...f.offerUsage.keys()].sort()) {
+      const outcome = await this.settleOfferUsage(stream, period, meta);
+      if (outcome === null) continue;
+      if ('refused' in outcome) refused.push(outcome.refused);
+      else settled.push(outcome.settlementId);
+    }
     if (refused.length > 0) {
       throw new DomainError(
         'BILLING.SETTLEMENT_REFUSED',
@@ -243,6 +258,55 @@ export class PeriodCloseService {
       );
     }
     return settled;
+  }
+
+  /**
+   * Rates and settles one day's usage of an offer by one account (or what changed since it was settled), at the
+   * card's prices and never below the floor in force when each unit was used.
+   */
+  private async settleOfferUsage(
+    stream: string,
+    period: Period,
+    meta: CommandMetadata,
+  ): Promise<{ settlementId: string } | { refused: { field: string; code: string } } | null> {
+    const f = this.facts.facts;
+    const key = f.offerUsage.get(stream)?.state.key;
+    if (key == null || key.day > period.id) return null;
+    const offer = this.offers.offer(key.offerId);
+    if (offer == null) {
+      this.logger.warn(`usage of unknown offer ${key.offerId} by ${key.account}; left unrated`);
+      return null;
+    }
+    const currency = offer.currency;
+    const { ledger } = await this.ledgers.movements(currency);
+    await this.ledgers.ensureAccount(key.account, meta);
+    await this.ledgers.ensureAccount(offer.providerAccount, meta);
+    const settlement = await this.facts.decideAndAppend(
+      stream,
+      () => f.offerUsage.get(stream)?.revision ?? NO_STREAM,
+      () => {
+        const state = f.offerUsage.get(stream)?.state;
+        if (state === undefined) return { result: null, events: [] };
+        const events = decideOfferUsageSettlement(state, {
+          settlementId: `${stream.slice(OFFER_USAGE_PREFIX.length)}:s${state.settled.sequence + 1}`,
+          period: period.id,
+          offer,
+          bandAt: (at) => this.guidance.bandAt(offer.resourceClass, offer.region, at),
+          // The consuming account takes the offer's liquidity; the provider's listing rested.
+          consumerFeeBps: this.config.takerFeeBps,
+          providerFeeBps: this.config.makerFeeBps,
+          now: this.clock.now(),
+        });
+        return { result: events[0]?.data ?? null, events: toNewEvents(events, meta) };
+      },
+    );
+    const last = settlement ?? lastUnbooked(f.offerUsage.get(stream)?.state.settled.sequence, stream, f, ledger);
+    if (last === null) return null;
+    const results = await ledger.submit(chain(last.transfers), meta);
+    const bad = results.find((r) => r.result !== 'ok' && r.result !== 'exists');
+    if (bad !== undefined)
+      return { refused: { field: `offers.${key.offerId}`, code: `BILLING.${bad.result.toUpperCase()}` } };
+    return settlement === null ? null : { settlementId: settlement.settlementId };
   }
 
   /** The allocation's last settlement, if its transfers are not all in the ledger yet. */
@@ -294,6 +358,19 @@ export class PeriodCloseService {
     return out;
   }
 }
+
+/** An offer usage's last settlement, if an interrupted close left its transfers unbooked. */
+const lastUnbooked = (
+  sequence: number | undefined,
+  stream: string,
+  f: BillingFactsService['facts'],
+  ledger: { transfer(id: string): unknown },
+): OfferUsageSettled['data'] | null => {
+  if (sequence === undefined || sequence === 0) return null;
+  const last = f.offerSettlements.get(`${stream.slice(OFFER_USAGE_PREFIX.length)}:s${sequence}`);
+  if (last === undefined || last.transfers.every((t) => ledger.transfer(t.id) !== undefined)) return null;
+  return last;
+};
 
 /** A settlement's transfers as one linked chain: all booked or none. */
 const chain = (transfers: SettlementTransfer[]): TransferInput[] =>

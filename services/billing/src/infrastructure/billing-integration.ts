@@ -2,6 +2,7 @@ import { createEvent, PeriodKind, timestampFromDate, toKafkaRecord } from '@cx/c
 import type { CommandMetadata, RecordedEvent } from '@cx/event-store';
 import { envelopeFor, type DeliveredMessage, type RelayRoute, type TopicSpec } from '@cx/messaging';
 import { ALLOCATION_BILLING_PREFIX, type AllocationSettled } from '../domain/settlement/allocation-billing.events';
+import { OFFER_USAGE_PREFIX, type OfferUsageSettled } from '../domain/settlement/offer-usage';
 import { PERIOD_STREAM_PREFIX, type PeriodClosed } from '../domain/settlement/period.events';
 import { STATEMENT_STREAM_PREFIX, type StatementIssued } from '../domain/statement/statement.events';
 
@@ -87,6 +88,35 @@ export const billingRelayRoutes: RelayRoute[] = [
             providerFee: money(d.providerFeeDelta, d.currency),
             shortfall: money('0', d.currency),
             transferIds: d.transfers.map((t) => t.id),
+          },
+        },
+      });
+      return { topic: SETTLEMENTS_TOPIC, message: toKafkaRecord(SETTLEMENTS_TOPIC, ev) };
+    },
+  },
+  {
+    streamPrefixes: [OFFER_USAGE_PREFIX],
+    toMessage: (e: RecordedEvent) => {
+      if (e.type !== 'OfferUsageSettled') return null;
+      const d = e.data as OfferUsageSettled['data'];
+      const ev = createEvent(SETTLEMENTS_TOPIC, {
+        envelope: envelopeFor(e, d.offerId, new Date(d.at)),
+        event: {
+          case: 'settlementPosted',
+          value: {
+            settlementId: d.settlementId,
+            period: d.period,
+            subject: { case: 'offerId', value: d.offerId },
+            buyerAccountId: d.consumerAccount,
+            providerAccountId: d.providerAccount,
+            quantity: d.quantityDelta,
+            unit: d.unit,
+            amount: money(d.chargeDelta, d.currency),
+            buyerFee: money(d.consumerFeeDelta, d.currency),
+            providerFee: money(d.providerFeeDelta, d.currency),
+            shortfall: money('0', d.currency),
+            transferIds: d.transfers.map((t) => t.id),
+            ...(d.guidanceVersions[0] !== undefined ? { guidanceVersionId: d.guidanceVersions.join(',') } : {}),
           },
         },
       });

@@ -5,8 +5,8 @@ import { BillingFactsService } from '../application/billing-facts.service';
 import { ALLOCATIONS_TOPIC, BILLING_GROUP, causeOf, USAGE_TOPIC } from './billing-integration';
 
 // Allocations (from matching) and delivery readings (from metering) reach billing as integration events. Each is
-// recorded once in the allocation's billing stream, deciding against what that stream already holds, so a
-// redelivered or replayed message changes nothing. Offer usage (subject: an account) is rated by offers, not here.
+// recorded once in the allocation's billing stream (usage of an offer: in the offer usage of its day), deciding
+// against what that stream already holds, so a redelivered or replayed message changes nothing.
 
 const keyOf = (ref: { source: string; id: string } | undefined): string | null =>
   ref === undefined || ref.source === '' || ref.id === '' ? null : `${ref.source}/${ref.id}`;
@@ -53,8 +53,26 @@ export class DeliveryConsumers {
     const e = event.event;
     if (e.case === 'usageRecorded') {
       const u = e.value;
-      if (u.subject.case !== 'allocationId') return;
       const key = keyOf(u.ref);
+      if (u.subject.case === 'accountId') {
+        // Usage of an on-demand offer: rated by the offer's card at the close of its day.
+        if (key === null || u.offerId === undefined || !u.usageTime) return;
+        await this.facts.recordOfferReading(
+          u.offerId,
+          u.subject.value,
+          {
+            key,
+            role: 'buyer',
+            meter: u.meter,
+            quantity: u.quantity,
+            usageTime: timestampDate(u.usageTime).toISOString(),
+            late: lateOf(u),
+          },
+          meta,
+        );
+        return;
+      }
+      if (u.subject.case !== 'allocationId') return;
       const role =
         u.reporterRole === ReporterRole.PROVIDER ? 'provider' : u.reporterRole === ReporterRole.BUYER ? 'buyer' : null;
       if (key === null || role === null || !u.usageTime) {
@@ -78,19 +96,17 @@ export class DeliveryConsumers {
       // Corrections name the usage, not its allocation: find the allocation that holds the reading.
       const key = keyOf(e.value.ref);
       if (key === null) return;
-      const allocationId = this.facts.allocationOfReading(key);
-      if (allocationId === null) {
-        // Its reading was offer usage, or never reached billing (then the correction has nothing to correct).
-        return;
-      }
+      const stream = this.facts.streamOfReading(key);
+      // A correction of usage billing never heard has nothing to correct.
+      if (stream === null) return;
       if (e.case === 'usageAmended') {
         await this.facts.amendReading(
-          allocationId,
+          stream,
           { key, quantity: e.value.quantity, previousQuantity: e.value.previousQuantity },
           meta,
         );
       } else {
-        await this.facts.voidReading(allocationId, { key }, meta);
+        await this.facts.voidReading(stream, { key }, meta);
       }
     }
   }

@@ -23,11 +23,17 @@ const SECONDS_PER_HOUR = 3600;
 /** Hours are shown to the microhour (3.6 ms); money is computed from the exact seconds. */
 const HOURS_DECIMALS = 6;
 
-interface Reading {
+export interface Reading {
   role: ReadingRole;
   meter: string;
   quantity: string;
+  usageTime: string;
   voided: boolean;
+}
+
+/** What the reading deciders need: the readings recorded so far (an allocation's, or an offer usage's). */
+export interface HasReadings {
+  readings: Map<string, Reading>;
 }
 
 export interface AllocationBillingState {
@@ -56,21 +62,10 @@ export const evolve = (s: AllocationBillingState, e: AllocationBillingEvent): Al
       s.dirty = true;
       return s;
     case 'DeliveryReadingRecorded':
-      s.readings.set(e.data.key, { role: e.data.role, meter: e.data.meter, quantity: e.data.quantity, voided: false });
-      s.dirty = true;
+    case 'DeliveryReadingAmended':
+    case 'DeliveryReadingVoided':
+      applyReading(s, e);
       return s;
-    case 'DeliveryReadingAmended': {
-      const r = s.readings.get(e.data.key);
-      if (r !== undefined) r.quantity = e.data.quantity;
-      s.dirty = true;
-      return s;
-    }
-    case 'DeliveryReadingVoided': {
-      const r = s.readings.get(e.data.key);
-      if (r !== undefined) r.voided = true;
-      s.dirty = true;
-      return s;
-    }
     case 'AllocationSettled':
       s.settled = {
         sequence: e.data.sequence,
@@ -89,13 +84,29 @@ export const evolve = (s: AllocationBillingState, e: AllocationBillingEvent): Al
 
 // ------------------------------------------------------------------------------------------------ readings
 
+/** Folds a reading event into any aggregate that keeps readings (mutating it, like `evolve`). */
+export const applyReading = (s: HasReadings & { dirty: boolean }, e: ReadingEvent): void => {
+  s.dirty = true;
+  if (e.type === 'DeliveryReadingRecorded') {
+    const { role, meter, quantity, usageTime } = e.data;
+    s.readings.set(e.data.key, { role, meter, quantity, usageTime, voided: false });
+    return;
+  }
+  const r = s.readings.get(e.data.key);
+  if (r === undefined) return;
+  if (e.type === 'DeliveryReadingAmended') r.quantity = e.data.quantity;
+  else r.voided = true;
+};
+
+export type ReadingEvent = DeliveryReadingRecorded | DeliveryReadingAmended | DeliveryReadingVoided;
+
 export type ReadingOutcome = 'recorded' | 'duplicate' | 'conflict' | 'unknown_reading' | 'stale';
 
 /** A usage event heard for this allocation: recorded once per `(source, id)`. */
 export const decideReading = (
-  s: AllocationBillingState,
+  s: HasReadings,
   r: DeliveryReadingRecorded['data'],
-): { outcome: ReadingOutcome; events: AllocationBillingEvent[] } => {
+): { outcome: ReadingOutcome; events: ReadingEvent[] } => {
   const known = s.readings.get(r.key);
   if (known === undefined) return { outcome: 'recorded', events: [{ type: 'DeliveryReadingRecorded', data: r }] };
   // Metering dedupes by (source, id); a second body under the same id would be its bug, so it is reported, not used.
@@ -108,9 +119,9 @@ export const decideReading = (
  * `previousQuantity`), so a redelivered older amendment never undoes a newer one.
  */
 export const decideAmendment = (
-  s: AllocationBillingState,
+  s: HasReadings,
   a: DeliveryReadingAmended['data'],
-): { outcome: ReadingOutcome; events: AllocationBillingEvent[] } => {
+): { outcome: ReadingOutcome; events: ReadingEvent[] } => {
   const known = s.readings.get(a.key);
   if (known === undefined) return { outcome: 'unknown_reading', events: [] };
   if (known.voided) return { outcome: 'stale', events: [] };
@@ -120,9 +131,9 @@ export const decideAmendment = (
 };
 
 export const decideVoid = (
-  s: AllocationBillingState,
+  s: HasReadings,
   v: DeliveryReadingVoided['data'],
-): { outcome: ReadingOutcome; events: AllocationBillingEvent[] } => {
+): { outcome: ReadingOutcome; events: ReadingEvent[] } => {
   const known = s.readings.get(v.key);
   if (known === undefined) return { outcome: 'unknown_reading', events: [] };
   if (known.voided) return { outcome: 'duplicate', events: [] };

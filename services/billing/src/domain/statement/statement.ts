@@ -3,6 +3,7 @@ import canonicalize from 'canonicalize';
 import { assert, type Currency, Dec, minorUnits } from '@cx/shared-kernel';
 import { canonicalToMinor, formatAmount } from '../ledger/ledger.amounts';
 import type { AllocationSettled, AllocationTerms } from '../settlement/allocation-billing.events';
+import type { OfferUsageSettled } from '../settlement/offer-usage';
 
 // A settlement statement for one account and period (issue: "Statements"): opening balance, one line per
 // allocation settlement (or adjustment, deposit, withdrawal, note), fees, shortfalls, closing balance and totals.
@@ -31,6 +32,8 @@ export interface StatementLine {
   /** Fees the account paid (negative) or had refunded (positive) on this line. */
   fee: string;
   guidanceVersion: string | null;
+  /** Offer usage rated at the floor because the card's price was below the floor in force when it was used. */
+  ratedAtFloor: boolean;
 }
 
 export interface Shortfall {
@@ -59,8 +62,11 @@ export interface StatementTotals {
   notes: string;
   net: string;
   acceleratorHours: string;
-  /** Net charges per accelerator-hour settled on the statement's lines; null without hours. */
+  /** Charges and fees per accelerator-hour on the lines priced per hour; null without hours. */
   costPerAcceleratorHour: string | null;
+  thousandTokens: string;
+  /** Charges and fees per 1,000 tokens on the lines priced per 1,000 tokens; null without tokens. */
+  costPerThousandTokens: string | null;
 }
 
 /** Everything a statement says except its lines: what its content hash covers besides them. */
@@ -86,12 +92,14 @@ export interface CashMovement {
   day: string;
 }
 
-export interface SettlementRecord {
+/** What a settlement's transfers are about: an allocation's delivery, or usage of an offer. */
+export interface AllocationRecord {
   terms: AllocationTerms;
   settled: AllocationSettled['data'];
 }
+export type SettlementRecord = AllocationRecord | { offer: OfferUsageSettled['data'] };
 
-const SETTLEMENT_CODES = new Set(['hold_post', 'settlement', 'adjustment', 'fee']);
+const SETTLEMENT_CODES = new Set(['hold_post', 'settlement', 'adjustment', 'fee', 'offer_usage']);
 const KIND_OF_CODE: Record<string, LineKind> = {
   deposit: 'deposit',
   withdrawal: 'withdrawal',
@@ -132,16 +140,35 @@ export const buildLines = (
         amount: f(m.amountMinor),
         fee: f(0n),
         guidanceVersion: null,
+        ratedAtFloor: false,
       });
       continue;
     }
-    const id = record.settled.settlementId;
+    const id = 'offer' in record ? record.offer.settlementId : record.settled.settlementId;
     let g = grouped.get(id);
     if (g === undefined) grouped.set(id, (g = { day: m.day, amount: 0n, fee: 0n, record }));
     if (m.code === 'fee') g.fee += m.amountMinor;
     else g.amount += m.amountMinor;
   }
   for (const g of grouped.values()) {
+    if ('offer' in g.record) {
+      const o = g.record.offer;
+      lines.push({
+        day: g.day,
+        kind: 'offer_usage',
+        ref: o.settlementId,
+        role: o.consumerAccount === account ? 'buyer' : 'provider',
+        instrument: o.offerId,
+        quantity: o.quantityDelta,
+        unit: o.unit,
+        unitPrice: o.unitPrice === null ? null : showPrice(o.unitPrice, currency),
+        amount: f(g.amount),
+        fee: f(g.fee),
+        guidanceVersion: o.guidanceVersions.length === 0 ? null : o.guidanceVersions.join(','),
+        ratedAtFloor: o.ratedAtFloor,
+      });
+      continue;
+    }
     const { terms, settled } = g.record;
     lines.push({
       day: g.day,
@@ -155,6 +182,7 @@ export const buildLines = (
       amount: f(g.amount),
       fee: f(g.fee),
       guidanceVersion: terms.guidanceVersion,
+      ratedAtFloor: false,
     });
   }
   return lines.sort(compareLines);
@@ -184,6 +212,9 @@ export const summarise = (
   let notes = 0n;
   let other = 0n;
   let hoursMicro = 0n;
+  let hourMoney = 0n;
+  let tokensMicro = 0n;
+  let tokenMoney = 0n;
   let count = 0;
   const versions = new Set<string>();
   for (const l of lines) {
@@ -195,7 +226,13 @@ export const summarise = (
     else if (l.kind === 'credit_note' || l.kind === 'debit_note') notes += amount;
     else if (l.kind === 'other') other += amount;
     else charges += amount;
-    if (l.unit === 'accelerator-hour' && l.quantity !== null) hoursMicro += toMinorDigits(l.quantity, 6);
+    if (l.unit === 'accelerator-hour' && l.quantity !== null) {
+      hoursMicro += toMinorDigits(roundDigits(l.quantity, 6), 6);
+      hourMoney += amount + minor(l.fee);
+    } else if (l.unit === 'thousand-tokens' && l.quantity !== null) {
+      tokensMicro += toMinorDigits(roundDigits(l.quantity, 6), 6);
+      tokenMoney += amount + minor(l.fee);
+    }
     if (l.guidanceVersion !== null) versions.add(l.guidanceVersion);
   }
   const net = charges + fees + deposits + withdrawals + notes + other;
@@ -214,7 +251,9 @@ export const summarise = (
       notes: f(notes + other),
       net: f(net),
       acceleratorHours: formatDigits(hoursMicro, 6),
-      costPerAcceleratorHour: hoursMicro === 0n ? null : perHour(charges + fees, hoursMicro, currency),
+      costPerAcceleratorHour: hoursMicro === 0n ? null : perUnit(hourMoney, hoursMicro, currency),
+      thousandTokens: formatDigits(tokensMicro, 6),
+      costPerThousandTokens: tokensMicro === 0n ? null : perUnit(tokenMoney, tokensMicro, currency),
     },
     lineCount: count,
     shortfalls: extra.shortfalls,
@@ -277,12 +316,17 @@ const formatDigits = (v: bigint, digits: number): string => {
   return neg ? `-${s}` : s;
 };
 
-/** |money| per hour, to the currency's minor unit, half-even (a presentation figure, not booked). */
-const perHour = (moneyMinor: bigint, hoursMicro: bigint, currency: Currency): string => {
+/** |money| per unit, to the currency's minor unit, half-even (a presentation figure, not booked). */
+const perUnit = (moneyMinor: bigint, unitsMicro: bigint, currency: Currency): string => {
   const abs = moneyMinor < 0n ? -moneyMinor : moneyMinor;
+  const units = unitsMicro < 0n ? -unitsMicro : unitsMicro;
   const num = abs * 1_000_000n;
-  let q = num / hoursMicro;
-  const r = num % hoursMicro;
-  if (r * 2n > hoursMicro || (r * 2n === hoursMicro && q % 2n === 1n)) q += 1n;
+  let q = num / units;
+  const r = num % units;
+  if (r * 2n > units || (r * 2n === units && q % 2n === 1n)) q += 1n;
   return formatAmount(q, currency);
 };
+
+/** A decimal string rounded half-even to `digits` places (card-unit quantities may carry up to 12). */
+const roundDigits = (s: string, digits: number): string =>
+  new Dec(s).toDecimalPlaces(digits, Dec.ROUND_HALF_EVEN).toFixed();
