@@ -236,9 +236,13 @@ export const decideSettlement = (s: AllocationBillingState, cmd: SettleAllocatio
     add('settlement', buyerHeld, providerCash, posted);
     fromCash = charge.minus(posted);
   }
+  // A correction downwards refunds the fees before the charge is paid back: within the linked chain, the provider
+  // then has its refunded fee in cash when it repays, so a provider without a credit line is never refused.
+  if (providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
+  if (buyerFeeDelta.isNeg()) add('fee', buyerCash, fees, buyerFeeDelta);
   add(first ? 'settlement' : 'adjustment', buyerCash, providerCash, fromCash);
-  add('fee', buyerCash, fees, buyerFeeDelta);
-  add('fee', providerCash, fees, providerFeeDelta);
+  if (!buyerFeeDelta.isNeg()) add('fee', buyerCash, fees, buyerFeeDelta);
+  if (!providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
 
   return [
     {

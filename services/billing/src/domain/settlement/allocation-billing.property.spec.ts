@@ -68,10 +68,11 @@ const money = (cents: number): string => new Dec(cents).div(100).toFixed(2);
 const ledgerFor = (terms: AllocationTerms, holdCents: number): LedgerState => {
   const s = initialLedger('CNY');
   const apply = (events: Parameters<typeof evolveLedger>[1][]) => events.forEach((e) => evolveLedger(s, e));
-  // The provider gets a credit line: a downward adjustment pays the charge back before the fee is refunded.
+  // Neither party has a credit line: a downward adjustment refunds the provider's fee before the provider pays the
+  // charge back, so it always has the money in hand (its cash is its cumulative charge less its cumulative fee).
   for (const [p, line] of [
     [terms.buyerAccount, '0'],
-    [terms.providerAccount, '1000000.00'],
+    [terms.providerAccount, '0'],
   ] as const) {
     apply(
       decideCreditLine(

@@ -161,9 +161,13 @@ export const decideOfferUsageSettlement = (s: OfferUsageState, cmd: SettleOfferU
       period: cmd.period,
     });
   };
+  // Fee refunds go first on a correction downwards, as for allocations: the provider repays with its refund in hand.
+  const fees = exchangeAccount('fees');
+  if (providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
+  if (consumerFeeDelta.isNeg()) add('fee', consumerCash, fees, consumerFeeDelta);
   add('offer_usage', consumerCash, providerCash, chargeDelta);
-  add('fee', consumerCash, exchangeAccount('fees'), consumerFeeDelta);
-  add('fee', providerCash, exchangeAccount('fees'), providerFeeDelta);
+  if (!consumerFeeDelta.isNeg()) add('fee', consumerCash, fees, consumerFeeDelta);
+  if (!providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
   return [
     {
       type: 'OfferUsageSettled',
