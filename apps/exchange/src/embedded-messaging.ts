@@ -6,6 +6,7 @@ import { type MatchingConfig, matchingRelayRoutes, matchingTopicSpecs } from '@c
 import { billingRelayRoutes, billingTopicSpecs } from '@cx/billing';
 import { meteringRelayRoutes, meteringTopicSpecs } from '@cx/metering';
 import {
+  catalogRelayRoute,
   guidanceRelayRoute,
   guidanceTopicSpec,
   marketStatusTopicSpec,
@@ -28,6 +29,7 @@ export const integrationTopics: TopicSpec[] = [
 ];
 export const integrationRoutes = (matching: MatchingConfig): RelayRoute[] => [
   identityRelayRoute,
+  catalogRelayRoute,
   guidanceRelayRoute,
   ...surveillanceRelayRoutes,
   ...matchingRelayRoutes(matching),

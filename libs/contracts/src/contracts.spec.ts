@@ -144,6 +144,30 @@ const fixtures: Fixture[] = [
     },
   },
   {
+    topic: 'cx.pricing.guidance.v1',
+    init: {
+      envelope: envelope('nvidia-h100-sxm-80g'),
+      event: {
+        case: 'resourceClassListed',
+        value: {
+          resourceClassId: 'nvidia-h100-sxm-80g',
+          vendor: 'NVIDIA',
+          model: 'H100 SXM',
+          memoryGib: 80,
+          interconnect: 'NVLink 4 (900 GB/s)',
+          units: ['accelerator-hour', 'thousand-tokens'],
+        },
+      },
+    },
+  },
+  {
+    topic: 'cx.pricing.guidance.v1',
+    init: {
+      envelope: envelope('cn-east-1'),
+      event: { case: 'regionListed', value: { regionId: 'cn-east-1', name: 'East China (Shanghai)' } },
+    },
+  },
+  {
     topic: 'cx.pricing.market-status.v1',
     init: {
       envelope: envelope('halt_1'),

@@ -1,4 +1,6 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
 import { CLOCK, type Clock } from '@cx/shared-kernel';
 import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import type { CxConfig } from './config';
@@ -14,8 +16,19 @@ export const CX_CONFIG = 'cx.Config';
  */
 @Global()
 @Module({})
-export class CoreModule implements OnApplicationShutdown {
-  constructor(@Inject(EVENT_STORE) private readonly store: EventStore) {}
+export class CoreModule implements OnModuleInit, OnApplicationShutdown {
+  constructor(
+    @Inject(EVENT_STORE) private readonly store: EventStore,
+    @Inject(METRICS) private readonly metrics: Metrics,
+    private readonly http: HttpAdapterHost,
+  ) {}
+
+  /** Times every HTTP request (before the server starts listening, when Fastify still takes hooks). */
+  onModuleInit(): void {
+    const adapter = this.http.httpAdapter as { getInstance?: () => unknown } | undefined;
+    const instance = adapter?.getInstance?.() as FastifyInstance | undefined;
+    if (instance?.addHook !== undefined) this.metrics.instrument(instance);
+  }
 
   static forRoot(deps: { config: CxConfig; store: EventStore; clock: Clock; metrics?: Metrics }): DynamicModule {
     const metrics = deps.metrics ?? new Metrics();

@@ -5,15 +5,6 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import { ErrorFilter, validationError } from './http-errors';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
-import { type Metrics, METRICS } from './metrics';
-
-const metricsOf = (app: NestFastifyApplication): Metrics | null => {
-  try {
-    return app.get<Metrics>(METRICS, { strict: false });
-  } catch {
-    return null;
-  }
-};
 
 const storeOf = (app: NestFastifyApplication): EventStore | null => {
   try {
@@ -45,8 +36,6 @@ export const configureHttpApp = async (app: NestFastifyApplication, opts: { titl
   if (store !== null) app.useGlobalInterceptors(new IdempotencyInterceptor(store));
 
   const fastify = app.getHttpAdapter().getInstance();
-  const metrics = metricsOf(app);
-  if (metrics !== null) metrics.instrument(fastify);
   fastify.addHook('onSend', async (_req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');

@@ -6,6 +6,7 @@ import {
   type RecordedEvent,
   StreamNotFound,
   type Subscription,
+  WrongExpectedVersion,
 } from '@cx/event-store';
 import type { BandVersionKind } from '@cx/guidance';
 import { AssertionFailed, Dec, DomainError, newId } from '@cx/shared-kernel';
@@ -24,6 +25,9 @@ import { legacyVersionFields } from '../domain/order-book/order-book.guidance';
 import { type Book, nextExpiryMs } from '../domain/order-book/order-book.state';
 import { type InstrumentInfo, instrumentId, instrumentInfo, listedDays, parseInstrumentId } from './instruments';
 import { MarketReadModel, type OrderRecord } from './market.read-model';
+
+/** Matching's own record of the catalog it heard over Kafka: `matching-catalog-<kind>-<id>`. */
+export const MATCHING_CATALOG_PREFIX = 'matching-catalog-';
 import {
   type AllocationCreated,
   BOOK_STREAM_PREFIX,
@@ -312,8 +316,41 @@ export class MatchingEngine {
 
   // ---- the catalog and listing ----
 
+  /**
+   * A catalog entry heard on the guidance topic, recorded once (at `no_stream`) in matching's own stream
+   * `matching-catalog-<kind>-<id>`: the catalog subscription then lists its instruments. In embedded mode the owner's
+   * events are in the same store and list them first; the record is then a harmless second source.
+   */
+  async catalogHeard(kind: 'resource-class' | 'region', id: string, causationId?: string): Promise<void> {
+    const data = kind === 'resource-class' ? { resourceClassId: id } : { regionId: id };
+    try {
+      await this.store.appendToStream(
+        `${MATCHING_CATALOG_PREFIX}${kind}-${id}`,
+        [
+          {
+            type: 'CatalogEntryHeard',
+            data: { kind, ...data },
+            metadata: {
+              ...(causationId ? { causationId, correlationId: causationId } : {}),
+              actor: { service: 'matching' },
+            },
+          },
+        ],
+        { expectedRevision: 'no_stream' },
+      );
+    } catch (e) {
+      if (!(e instanceof WrongExpectedVersion)) throw e;
+    }
+  }
+
   private noteCatalog(e: Pick<RecordedEvent, 'type' | 'data'>): boolean {
     const d = e.data as { resourceClassId?: unknown; regionId?: unknown };
+    if (e.type === 'CatalogEntryHeard') {
+      if (typeof d.resourceClassId === 'string') this.resourceClasses.add(d.resourceClassId);
+      else if (typeof d.regionId === 'string') this.regions.add(d.regionId);
+      else return false;
+      return true;
+    }
     if (e.type === 'ResourceClassCreated' && typeof d.resourceClassId === 'string') {
       this.resourceClasses.add(d.resourceClassId);
       return true;
@@ -325,7 +362,8 @@ export class MatchingEngine {
     return false;
   }
 
-  private static readonly CATALOG = { streamNamePrefixes: ['resource-class-', 'region-'] };
+  // The owner's streams (one store in embedded mode) and matching's own record of the catalog heard over Kafka.
+  private static readonly CATALOG = { streamNamePrefixes: ['resource-class-', 'region-', MATCHING_CATALOG_PREFIX] };
 
   private async readCatalog(): Promise<Position | 'start'> {
     let last: Position | 'start' = 'start';

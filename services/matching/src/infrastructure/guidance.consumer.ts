@@ -25,6 +25,15 @@ export class GuidanceConsumer {
       if (e.value.completeUpTo) this.engine.guidanceHeard(e.value.resourceClass, timestampMs(e.value.completeUpTo));
       return;
     }
+    // The catalog: each resource class and region is recorded once in matching's own store, then listed.
+    if (e.case === 'resourceClassListed') {
+      await this.engine.catalogHeard('resource-class', e.value.resourceClassId, event.envelope?.eventId);
+      return;
+    }
+    if (e.case === 'regionListed') {
+      await this.engine.catalogHeard('region', e.value.regionId, event.envelope?.eventId);
+      return;
+    }
     if (e.case !== 'guidanceChanged') return;
     // The one mapping from the contract to a band version (@cx/guidance), the same the audit resolves over.
     const mapped = bandVersionFromContract(e.value);

@@ -4,6 +4,8 @@ import type { RecordedEvent } from '@cx/event-store';
 import { type RelayMessage, type RelayRoute, type TopicSpec, envelopeFor } from '@cx/messaging';
 import { type GuidanceHeartbeatRecorded, HEARTBEAT_STREAM } from '../domain/heartbeat/guidance-heartbeat.events';
 import type { PriceBandEvent, PriceBandVersion } from '../domain/price-band/price-band.events';
+import { REGION_STREAM_PREFIX, type RegionCreated } from '../domain/catalog/region.events';
+import { RESOURCE_CLASS_STREAM_PREFIX, type ResourceClassCreated } from '../domain/catalog/resource-class.events';
 
 // What pricing-guidance publishes on `cx.pricing.guidance.v1`: every band version as it is recorded (before it
 // takes effect: the notice rule sees to that) and the heartbeats, all keyed by resource class, so one class's
@@ -80,6 +82,43 @@ export const guidanceRelayRoute: RelayRoute = {
   streamPrefixes: ['guidance-', HEARTBEAT_STREAM],
   toMessage: (e: RecordedEvent): RelayMessage[] =>
     toGuidanceEvents(e).map((event) => ({ topic: GUIDANCE_TOPIC, message: toKafkaRecord(GUIDANCE_TOPIC, event) })),
+};
+
+/**
+ * The catalog on the guidance topic: each resource class and region as it is created, keyed by its id, so matching
+ * (and anyone else) in another process lists instruments from Kafka. Amendments change descriptions, not listings.
+ */
+export const catalogRelayRoute: RelayRoute = {
+  streamPrefixes: [RESOURCE_CLASS_STREAM_PREFIX, REGION_STREAM_PREFIX],
+  toMessage: (e: RecordedEvent): RelayMessage | null => {
+    if (e.type === 'ResourceClassCreated') {
+      const d = e.data as ResourceClassCreated['data'];
+      const event = createEvent(GUIDANCE_TOPIC, {
+        envelope: envelopeFor(e, d.resourceClassId, new Date(d.createdAt)),
+        event: {
+          case: 'resourceClassListed',
+          value: {
+            resourceClassId: d.resourceClassId,
+            vendor: d.vendor,
+            model: d.model,
+            memoryGib: d.memoryGiB,
+            interconnect: d.interconnect,
+            units: [...d.units],
+          },
+        },
+      });
+      return { topic: GUIDANCE_TOPIC, message: toKafkaRecord(GUIDANCE_TOPIC, event) };
+    }
+    if (e.type === 'RegionCreated') {
+      const d = e.data as RegionCreated['data'];
+      const event = createEvent(GUIDANCE_TOPIC, {
+        envelope: envelopeFor(e, d.regionId, new Date(d.createdAt)),
+        event: { case: 'regionListed', value: { regionId: d.regionId, name: d.name } },
+      });
+      return { topic: GUIDANCE_TOPIC, message: toKafkaRecord(GUIDANCE_TOPIC, event) };
+    }
+    return null;
+  },
 };
 
 /** Halts and resumes (issue 4, surveillance); declared now so that consumers can subscribe before it is fed. */

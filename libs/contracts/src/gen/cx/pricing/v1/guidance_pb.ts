@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cx/pricing/v1/guidance.proto.
  */
 export const file_cx_pricing_v1_guidance: GenFile = /*@__PURE__*/
-  fileDesc("ChxjeC9wcmljaW5nL3YxL2d1aWRhbmNlLnByb3RvEg1jeC5wcmljaW5nLnYxIr4BCg1HdWlkYW5jZUV2ZW50EigKCGVudmVsb3BlGAEgASgLMhYuY3guY29tbW9uLnYxLkVudmVsb3BlEjoKEGd1aWRhbmNlX2NoYW5nZWQYECABKAsyHi5jeC5wcmljaW5nLnYxLkd1aWRhbmNlQ2hhbmdlZEgAEj4KEmd1aWRhbmNlX2hlYXJ0YmVhdBgRIAEoCzIgLmN4LnByaWNpbmcudjEuR3VpZGFuY2VIZWFydGJlYXRIAEIHCgVldmVudCLcAwoJUHJpY2VCYW5kEg8KB2JhbmRfaWQYASABKAkSEgoKdmVyc2lvbl9pZBgCIAEoCRIPCgd2ZXJzaW9uGAMgASgEEhYKDnJlc291cmNlX2NsYXNzGAQgASgJEhMKBnJlZ2lvbhgFIAEoCUgAiAEBEjcKGmZsb29yX3Blcl9hY2NlbGVyYXRvcl9ob3VyGAYgASgLMhMuY3guY29tbW9uLnYxLk1vbmV5EjYKGWZsb29yX3Blcl90aG91c2FuZF90b2tlbnMYByABKAsyEy5jeC5jb21tb24udjEuTW9uZXkSOQocY2VpbGluZ19wZXJfYWNjZWxlcmF0b3JfaG91chgIIAEoCzITLmN4LmNvbW1vbi52MS5Nb25leRIsCg9yZWZlcmVuY2VfcHJpY2UYCSABKAsyEy5jeC5jb21tb24udjEuTW9uZXkSMgoOZWZmZWN0aXZlX2Zyb20YCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEjAKDGVmZmVjdGl2ZV90bxgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEQoJaXNzdWVkX2J5GAwgASgJEg4KBnJlYXNvbhgNIAEoCUIJCgdfcmVnaW9uIqQBCg9HdWlkYW5jZUNoYW5nZWQSLwoEa2luZBgBIAEoDjIhLmN4LnByaWNpbmcudjEuR3VpZGFuY2VDaGFuZ2VLaW5kEiYKBGJhbmQYAiABKAsyGC5jeC5wcmljaW5nLnYxLlByaWNlQmFuZBIgChNwcmV2aW91c192ZXJzaW9uX2lkGAMgASgJSACIAQFCFgoUX3ByZXZpb3VzX3ZlcnNpb25faWQilQEKEUd1aWRhbmNlSGVhcnRiZWF0EhYKDnJlc291cmNlX2NsYXNzGAEgASgJEjIKDmNvbXBsZXRlX3VwX3RvGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIeChFsYXRlc3RfdmVyc2lvbl9pZBgDIAEoCUgAiAEBQhQKEl9sYXRlc3RfdmVyc2lvbl9pZCqhAQoSR3VpZGFuY2VDaGFuZ2VLaW5kEiQKIEdVSURBTkNFX0NIQU5HRV9LSU5EX1VOU1BFQ0lGSUVEEAASHwobR1VJREFOQ0VfQ0hBTkdFX0tJTkRfSVNTVUVEEAESIAocR1VJREFOQ0VfQ0hBTkdFX0tJTkRfQU1FTkRFRBACEiIKHkdVSURBTkNFX0NIQU5HRV9LSU5EX1dJVEhEUkFXThADYgZwcm90bzM", [file_cx_common_v1_envelope, file_google_protobuf_timestamp]);
+  fileDesc("ChxjeC9wcmljaW5nL3YxL2d1aWRhbmNlLnByb3RvEg1jeC5wcmljaW5nLnYxIrkCCg1HdWlkYW5jZUV2ZW50EigKCGVudmVsb3BlGAEgASgLMhYuY3guY29tbW9uLnYxLkVudmVsb3BlEjoKEGd1aWRhbmNlX2NoYW5nZWQYECABKAsyHi5jeC5wcmljaW5nLnYxLkd1aWRhbmNlQ2hhbmdlZEgAEj4KEmd1aWRhbmNlX2hlYXJ0YmVhdBgRIAEoCzIgLmN4LnByaWNpbmcudjEuR3VpZGFuY2VIZWFydGJlYXRIABJDChVyZXNvdXJjZV9jbGFzc19saXN0ZWQYEiABKAsyIi5jeC5wcmljaW5nLnYxLlJlc291cmNlQ2xhc3NMaXN0ZWRIABI0Cg1yZWdpb25fbGlzdGVkGBMgASgLMhsuY3gucHJpY2luZy52MS5SZWdpb25MaXN0ZWRIAEIHCgVldmVudCKIAQoTUmVzb3VyY2VDbGFzc0xpc3RlZBIZChFyZXNvdXJjZV9jbGFzc19pZBgBIAEoCRIOCgZ2ZW5kb3IYAiABKAkSDQoFbW9kZWwYAyABKAkSEgoKbWVtb3J5X2dpYhgEIAEoDRIUCgxpbnRlcmNvbm5lY3QYBSABKAkSDQoFdW5pdHMYBiADKAkiLwoMUmVnaW9uTGlzdGVkEhEKCXJlZ2lvbl9pZBgBIAEoCRIMCgRuYW1lGAIgASgJItwDCglQcmljZUJhbmQSDwoHYmFuZF9pZBgBIAEoCRISCgp2ZXJzaW9uX2lkGAIgASgJEg8KB3ZlcnNpb24YAyABKAQSFgoOcmVzb3VyY2VfY2xhc3MYBCABKAkSEwoGcmVnaW9uGAUgASgJSACIAQESNwoaZmxvb3JfcGVyX2FjY2VsZXJhdG9yX2hvdXIYBiABKAsyEy5jeC5jb21tb24udjEuTW9uZXkSNgoZZmxvb3JfcGVyX3Rob3VzYW5kX3Rva2VucxgHIAEoCzITLmN4LmNvbW1vbi52MS5Nb25leRI5ChxjZWlsaW5nX3Blcl9hY2NlbGVyYXRvcl9ob3VyGAggASgLMhMuY3guY29tbW9uLnYxLk1vbmV5EiwKD3JlZmVyZW5jZV9wcmljZRgJIAEoCzITLmN4LmNvbW1vbi52MS5Nb25leRIyCg5lZmZlY3RpdmVfZnJvbRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZWZmZWN0aXZlX3RvGAsgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIRCglpc3N1ZWRfYnkYDCABKAkSDgoGcmVhc29uGA0gASgJQgkKB19yZWdpb24ipAEKD0d1aWRhbmNlQ2hhbmdlZBIvCgRraW5kGAEgASgOMiEuY3gucHJpY2luZy52MS5HdWlkYW5jZUNoYW5nZUtpbmQSJgoEYmFuZBgCIAEoCzIYLmN4LnByaWNpbmcudjEuUHJpY2VCYW5kEiAKE3ByZXZpb3VzX3ZlcnNpb25faWQYAyABKAlIAIgBAUIWChRfcHJldmlvdXNfdmVyc2lvbl9pZCKVAQoRR3VpZGFuY2VIZWFydGJlYXQSFgoOcmVzb3VyY2VfY2xhc3MYASABKAkSMgoOY29tcGxldGVfdXBfdG8YAiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEh4KEWxhdGVzdF92ZXJzaW9uX2lkGAMgASgJSACIAQFCFAoSX2xhdGVzdF92ZXJzaW9uX2lkKqEBChJHdWlkYW5jZUNoYW5nZUtpbmQSJAogR1VJREFOQ0VfQ0hBTkdFX0tJTkRfVU5TUEVDSUZJRUQQABIfChtHVUlEQU5DRV9DSEFOR0VfS0lORF9JU1NVRUQQARIgChxHVUlEQU5DRV9DSEFOR0VfS0lORF9BTUVOREVEEAISIgoeR1VJREFOQ0VfQ0hBTkdFX0tJTkRfV0lUSERSQVdOEANiBnByb3RvMw", [file_cx_common_v1_envelope, file_google_protobuf_timestamp]);
 
 /**
  * Every message on `cx.pricing.guidance.v1`.
@@ -46,6 +46,18 @@ export type GuidanceEvent = Message<"cx.pricing.v1.GuidanceEvent"> & {
      */
     value: GuidanceHeartbeat;
     case: "guidanceHeartbeat";
+  } | {
+    /**
+     * @generated from field: cx.pricing.v1.ResourceClassListed resource_class_listed = 18;
+     */
+    value: ResourceClassListed;
+    case: "resourceClassListed";
+  } | {
+    /**
+     * @generated from field: cx.pricing.v1.RegionListed region_listed = 19;
+     */
+    value: RegionListed;
+    case: "regionListed";
   } | { case: undefined; value?: undefined };
 };
 
@@ -55,6 +67,75 @@ export type GuidanceEvent = Message<"cx.pricing.v1.GuidanceEvent"> & {
  */
 export const GuidanceEventSchema: GenMessage<GuidanceEvent> = /*@__PURE__*/
   messageDesc(file_cx_pricing_v1_guidance, 0);
+
+/**
+ * The catalog, published with the bands it prices so a service in its own process (matching lists an instrument
+ * per resource class, region and delivery day) learns it over Kafka, never from another service's store.
+ *
+ * @generated from message cx.pricing.v1.ResourceClassListed
+ */
+export type ResourceClassListed = Message<"cx.pricing.v1.ResourceClassListed"> & {
+  /**
+   * @generated from field: string resource_class_id = 1;
+   */
+  resourceClassId: string;
+
+  /**
+   * @generated from field: string vendor = 2;
+   */
+  vendor: string;
+
+  /**
+   * @generated from field: string model = 3;
+   */
+  model: string;
+
+  /**
+   * @generated from field: uint32 memory_gib = 4;
+   */
+  memoryGib: number;
+
+  /**
+   * @generated from field: string interconnect = 5;
+   */
+  interconnect: string;
+
+  /**
+   * Units it trades and is metered in: always "accelerator-hour", maybe "thousand-tokens".
+   *
+   * @generated from field: repeated string units = 6;
+   */
+  units: string[];
+};
+
+/**
+ * Describes the message cx.pricing.v1.ResourceClassListed.
+ * Use `create(ResourceClassListedSchema)` to create a new message.
+ */
+export const ResourceClassListedSchema: GenMessage<ResourceClassListed> = /*@__PURE__*/
+  messageDesc(file_cx_pricing_v1_guidance, 1);
+
+/**
+ * @generated from message cx.pricing.v1.RegionListed
+ */
+export type RegionListed = Message<"cx.pricing.v1.RegionListed"> & {
+  /**
+   * @generated from field: string region_id = 1;
+   */
+  regionId: string;
+
+  /**
+   * @generated from field: string name = 2;
+   */
+  name: string;
+};
+
+/**
+ * Describes the message cx.pricing.v1.RegionListed.
+ * Use `create(RegionListedSchema)` to create a new message.
+ */
+export const RegionListedSchema: GenMessage<RegionListed> = /*@__PURE__*/
+  messageDesc(file_cx_pricing_v1_guidance, 2);
 
 /**
  * One version of a price band, complete (a consumer needs no earlier version to apply it).
@@ -155,7 +236,7 @@ export type PriceBand = Message<"cx.pricing.v1.PriceBand"> & {
  * Use `create(PriceBandSchema)` to create a new message.
  */
 export const PriceBandSchema: GenMessage<PriceBand> = /*@__PURE__*/
-  messageDesc(file_cx_pricing_v1_guidance, 1);
+  messageDesc(file_cx_pricing_v1_guidance, 3);
 
 /**
  * @generated from message cx.pricing.v1.GuidanceChanged
@@ -184,7 +265,7 @@ export type GuidanceChanged = Message<"cx.pricing.v1.GuidanceChanged"> & {
  * Use `create(GuidanceChangedSchema)` to create a new message.
  */
 export const GuidanceChangedSchema: GenMessage<GuidanceChanged> = /*@__PURE__*/
-  messageDesc(file_cx_pricing_v1_guidance, 2);
+  messageDesc(file_cx_pricing_v1_guidance, 4);
 
 /**
  * "Guidance for `resource_class` is complete up to `complete_up_to`": every change with `occurred_at` at or
@@ -217,7 +298,7 @@ export type GuidanceHeartbeat = Message<"cx.pricing.v1.GuidanceHeartbeat"> & {
  * Use `create(GuidanceHeartbeatSchema)` to create a new message.
  */
 export const GuidanceHeartbeatSchema: GenMessage<GuidanceHeartbeat> = /*@__PURE__*/
-  messageDesc(file_cx_pricing_v1_guidance, 3);
+  messageDesc(file_cx_pricing_v1_guidance, 5);
 
 /**
  * @generated from enum cx.pricing.v1.GuidanceChangeKind
