@@ -3,6 +3,7 @@ import type { CliContext } from './cli-context';
 import { registerAccountsCommands } from './commands/accounts.command';
 import { registerAuditCommands } from './commands/audit.command';
 import { registerKeysCommands } from './commands/keys.command';
+import { registerSimulateCommands } from './commands/simulate.command';
 import { registerStoreCommands } from './commands/store.command';
 
 /**
@@ -16,4 +17,5 @@ export const commandGroups: readonly CommandGroup[] = [
   registerAccountsCommands,
   registerAuditCommands,
   registerStoreCommands,
+  registerSimulateCommands,
 ];

@@ -214,7 +214,7 @@ export const registerAuditCommands = (program: Command, ctx: CliContext): void =
     audit
       .command('verify')
       .description(
-        'replay every event and check hash chains, signed checkpoints and the business rules (floors, ledger, usage); exit 0 clean, 1 violations, 2 unreadable (--store may be repeated)',
+        'replay every event and check hash chains, signed checkpoints and the business rules (floors, ledger, usage, statements); exit 0 clean, 1 violations, 2 unreadable (--store may be repeated)',
       ),
   )
     .option('--public-key <path>', 'a trusted checkpoint public key (SPKI PEM); repeatable', collect, [])
