@@ -203,46 +203,29 @@ export const decideSettlement = (s: AllocationBillingState, cmd: SettleAllocatio
   const buyerCash = participantAccount(t.buyerAccount, 'cash');
   const buyerHeld = participantAccount(t.buyerAccount, 'held');
   const providerCash = participantAccount(t.providerAccount, 'cash');
-  const fees = exchangeAccount('fees');
-  const transfers: SettlementTransfer[] = [];
-  const base = { ref: t.allocationId, period: cmd.period };
-  const add = (code: string, debit: string, credit: string, amount: Dec) => {
-    if (amount.isZero()) return;
-    // A negative delta (a reading corrected down) moves the money back the other way.
-    const [d, c] = amount.isNeg() ? [credit, debit] : [debit, credit];
-    transfers.push({
-      id: `${cmd.settlementId}:${transfers.length + 1}`,
-      debitAccount: d,
-      creditAccount: c,
-      amount: f(amount.abs()),
-      code,
-      ...base,
-    });
-  };
+  const { transfers, push, add, withFees } = settlementTransfers(cmd.settlementId, t.allocationId, cmd.period, cur);
   let fromCash = chargeDelta;
   if (first && cmd.hold !== null) {
     // Settlement posts the delivered amount of the buyer's hold and releases the rest (issue: "Holds").
     const posted = Dec.min(charge, cmd.hold.amount);
-    transfers.push({
-      id: `${cmd.settlementId}:${transfers.length + 1}`,
+    push({
       debitAccount: buyerCash,
       creditAccount: buyerHeld,
       amount: posted.isZero() ? cmd.hold.amount : f(posted),
       ...(posted.isZero() ? { phase: 'void' as const } : { phase: 'post' as const }),
       pendingId: cmd.hold.id,
       code: posted.isZero() ? 'hold_release' : 'hold_post',
-      ...base,
     });
     add('settlement', buyerHeld, providerCash, posted);
     fromCash = charge.minus(posted);
   }
-  // A correction downwards refunds the fees before the charge is paid back: within the linked chain, the provider
-  // then has its refunded fee in cash when it repays, so a provider without a credit line is never refused.
-  if (providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
-  if (buyerFeeDelta.isNeg()) add('fee', buyerCash, fees, buyerFeeDelta);
-  add(first ? 'settlement' : 'adjustment', buyerCash, providerCash, fromCash);
-  if (!buyerFeeDelta.isNeg()) add('fee', buyerCash, fees, buyerFeeDelta);
-  if (!providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
+  withFees(
+    [
+      [buyerCash, buyerFeeDelta],
+      [providerCash, providerFeeDelta],
+    ],
+    () => add(first ? 'settlement' : 'adjustment', buyerCash, providerCash, fromCash),
+  );
 
   return [
     {
@@ -277,6 +260,31 @@ export const decideSettlement = (s: AllocationBillingState, cmd: SettleAllocatio
       },
     },
   ];
+};
+
+/**
+ * Builds a settlement's transfers, numbered `<settlementId>:<n>` in the order of the linked chain. A negative
+ * amount (a reading corrected down) moves the money back the other way.
+ */
+export const settlementTransfers = (settlementId: string, ref: string, period: string, currency: Currency) => {
+  const transfers: SettlementTransfer[] = [];
+  const push = (t: Omit<SettlementTransfer, 'id' | 'ref' | 'period'>) =>
+    transfers.push({ id: `${settlementId}:${transfers.length + 1}`, ...t, ref, period });
+  const add = (code: string, debit: string, credit: string, amount: Dec) => {
+    if (amount.isZero()) return;
+    const [d, c] = amount.isNeg() ? [credit, debit] : [debit, credit];
+    push({ debitAccount: d, creditAccount: c, amount: formatMoney(amount.abs(), currency), code });
+  };
+  /**
+   * The parties' fee deltas around the charge: refunds before it, so on a correction downwards a party repays
+   * with its refund in hand (a provider without a credit line is never refused); new fees after it.
+   */
+  const withFees = (payers: ReadonlyArray<[string, Dec]>, charge: () => void) => {
+    for (const [account, delta] of payers) if (delta.isNeg()) add('fee', account, exchangeAccount('fees'), delta);
+    charge();
+    for (const [account, delta] of payers) if (!delta.isNeg()) add('fee', account, exchangeAccount('fees'), delta);
+  };
+  return { transfers, push, add, withFees };
 };
 
 /** The UTC day an allocation settles in: its delivery day. */

@@ -1,8 +1,14 @@
 import type { GuidanceBandVersion } from '@cx/guidance';
 import { type Currency, Dec, formatMoney } from '@cx/shared-kernel';
-import { participantAccount, exchangeAccount } from '../ledger/ledger.events';
+import { participantAccount } from '../ledger/ledger.events';
 import { type RatableOffer, rateOfferUsage } from '../offer/offer-rating';
-import { applyReading, feeOn, type HasReadings, type ReadingEvent } from './allocation-billing.decider';
+import {
+  applyReading,
+  feeOn,
+  type HasReadings,
+  type ReadingEvent,
+  settlementTransfers,
+} from './allocation-billing.decider';
 import type { SettlementTransfer } from './allocation-billing.events';
 
 // Usage of an on-demand offer (issue: "Rate cards"), rated by the offer's card and settled at the day's close like
@@ -147,27 +153,14 @@ export const decideOfferUsageSettlement = (s: OfferUsageState, cmd: SettleOfferU
   const f = (d: Dec) => formatMoney(d, currency);
   const consumerCash = participantAccount(key.account, 'cash');
   const providerCash = participantAccount(cmd.offer.providerAccount, 'cash');
-  const transfers: SettlementTransfer[] = [];
-  const add = (code: string, debit: string, credit: string, amount: Dec) => {
-    if (amount.isZero()) return;
-    const [d, c] = amount.isNeg() ? [credit, debit] : [debit, credit];
-    transfers.push({
-      id: `${cmd.settlementId}:${transfers.length + 1}`,
-      debitAccount: d,
-      creditAccount: c,
-      amount: f(amount.abs()),
-      code,
-      ref: cmd.offer.offerId,
-      period: cmd.period,
-    });
-  };
-  // Fee refunds go first on a correction downwards, as for allocations: the provider repays with its refund in hand.
-  const fees = exchangeAccount('fees');
-  if (providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
-  if (consumerFeeDelta.isNeg()) add('fee', consumerCash, fees, consumerFeeDelta);
-  add('offer_usage', consumerCash, providerCash, chargeDelta);
-  if (!consumerFeeDelta.isNeg()) add('fee', consumerCash, fees, consumerFeeDelta);
-  if (!providerFeeDelta.isNeg()) add('fee', providerCash, fees, providerFeeDelta);
+  const { transfers, add, withFees } = settlementTransfers(cmd.settlementId, cmd.offer.offerId, cmd.period, currency);
+  withFees(
+    [
+      [consumerCash, consumerFeeDelta],
+      [providerCash, providerFeeDelta],
+    ],
+    () => add('offer_usage', consumerCash, providerCash, chargeDelta),
+  );
   return [
     {
       type: 'OfferUsageSettled',
