@@ -14,4 +14,5 @@ export * from './interface/identity.dto';
 export * from './interface/identity.service';
 export * from './interface/identity.controllers';
 export * from './identity.module';
+export * from './identity-feed.module';
 export * from './infrastructure/identity-integration';

@@ -216,27 +216,82 @@ export const fromIdentityMessage = (
   }
 };
 
+/** Where the topic ends right now, per partition (Kafka's high watermark: the offset the next message gets). */
+export type TopicEnd = () => Promise<ReadonlyMap<number, bigint>>;
+
 /**
  * A service's own identity read model, fed from `cx.identity.v1` (distributed mode). Each process reads the
  * whole topic from the beginning under a group of its own: the model lives in memory, so there is nothing to
  * resume from.
+ *
+ * It offers the same surface as the store-fed IdentityProjection (`model`, `failed`, `ready`, `stop`), so a
+ * service host substitutes it for that projection (IdentityFeedModule) and the service code does not change.
  */
 export class IdentityFeed {
   readonly model = new IdentityReadModel();
   private consumer: Consumer | null = null;
   private failure: unknown = null;
+  private started: Promise<void> | null = null;
+  /** Next offset to handle, per partition: what `ready()` compares with the topic's end at start. */
+  private readonly next = new Map<number, bigint>();
+  private readonly progress = new Set<() => void>();
 
   constructor(
     private readonly bus: MessageBus,
     private readonly group: string,
     private readonly topic: TopicSpec = identityTopicSpec,
+    /**
+     * Where the topic ends at start. With it, `ready()` waits until every key issued before this process
+     * started is known, so a freshly started service does not refuse valid keys; without it, `ready()` resolves
+     * once subscribed.
+     */
+    private readonly topicEnd?: TopicEnd,
   ) {}
 
   get failed(): unknown {
     return this.failure;
   }
 
+  /** Subscribes once; every call returns the same promise, resolved when caught up with the topic at start. */
+  ready(): Promise<void> {
+    this.started ??= this.catchUp();
+    return this.started;
+  }
+
+  /** Subscribes (for callers that do not wait for the catch-up). */
   async start(): Promise<void> {
+    if (this.consumer === null) await this.subscribe();
+  }
+
+  /**
+   * Identity is written at the gateway only: a service never waits for its own identity write, because it
+   * makes none. Refused rather than left waiting forever.
+   */
+  caughtUpTo(_position: Position): Promise<void> {
+    return Promise.reject(new TypeError('identity is written at the gateway; a Kafka-fed projection takes no writes'));
+  }
+
+  private async catchUp(): Promise<void> {
+    // Read before subscribing: the end we wait for is then at or before anything the consumer will see.
+    const end = this.topicEnd ? await this.topicEnd() : new Map<number, bigint>();
+    await this.start();
+    await new Promise<void>((resolve, reject) => {
+      const check = (): void => {
+        if (this.failure !== null) {
+          this.progress.delete(check);
+          reject(this.failure instanceof Error ? this.failure : new Error(String(this.failure)));
+          return;
+        }
+        for (const [partition, offset] of end) if ((this.next.get(partition) ?? 0n) < offset) return;
+        this.progress.delete(check);
+        resolve();
+      };
+      this.progress.add(check);
+      check();
+    });
+  }
+
+  private async subscribe(): Promise<void> {
     await this.bus.declareTopics([this.topic]);
     this.consumer = await this.bus.subscribe({
       group: this.group,
@@ -248,13 +303,17 @@ export class IdentityFeed {
         } catch (e) {
           // A message this build cannot read means the model may be missing a revocation: fail closed.
           this.failure = e;
+          for (const notify of [...this.progress]) notify();
           throw e;
         }
+        this.next.set(m.partition, BigInt(m.offset) + 1n);
+        for (const notify of [...this.progress]) notify();
       },
     });
   }
 
   async stop(): Promise<void> {
     await this.consumer?.close();
+    this.consumer = null;
   }
 }
