@@ -168,7 +168,11 @@ describe('audit against a running embedded exchange', () => {
       { what: 'a signed checkpoint' },
     );
     expect(report.err).toBe('');
-    expect(report.json).toMatchObject({ clean: true, rules: ['floor', 'ledger', 'usage'], violations: [] });
+    expect(report.json).toMatchObject({
+      clean: true,
+      rules: ['floor', 'ledger', 'usage', 'statements'],
+      violations: [],
+    });
     expect((report.json as { warnings: string[] }).warnings.join('\n')).not.toMatch(/not checked/);
     expect(report.code).toBe(0);
   }, 60_000);

@@ -1,7 +1,18 @@
 // Proves the event hash is canonical (key order and unicode do not matter beyond content), the fast canonical
-// JSON equals the canonicalize library on random JSON, and chaining links each event to the one before.
+// JSON equals the canonicalize library on random JSON, and chaining links each event to the one before;
+// the fast hashed text (one stringify, the stored hash left out) equals the reference on random events.
 import fc from 'fast-check';
-import { HASH, PREV_HASH, canonicalJson, chainBatch, eventHash, fastCanonicalJson, hashedText } from './hash-chain';
+import {
+  HASH,
+  PREV_HASH,
+  canonicalJson,
+  chainBatch,
+  eventHash,
+  fastCanonicalJson,
+  hashedText,
+  slowHashedText,
+  sortKeysDeep,
+} from './hash-chain';
 
 const base = { stream: 'ledger-1', revision: 3n, id: 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6', type: 'TransferPosted' };
 
@@ -56,5 +67,55 @@ describe('hash chain', () => {
     const text = hashedText({ stream: 's-1', revision: 0n, ...(events[0] as Required<(typeof events)[0]>) });
     expect(text.startsWith('{"data":{"a":2,"z":1},"id":"a0000000')).toBe(true);
     expect(text).not.toContain(HASH);
+  });
+});
+
+describe('the hashed text', () => {
+  const hex = fc.stringMatching(/^[0-9a-f]{64}$/);
+  // Metadata as ChainedEventStore writes it (keys sorted, cx.hash among them) and as a forger might (unsorted, a
+  // nested or a second "cx.hash" member with the same value, the hash inside a string, no hash, a non-string hash).
+  const metadata = fc
+    .tuple(fc.dictionary(fc.string(), fc.jsonValue(), { maxKeys: 4 }), hex, fc.nat(5), fc.boolean())
+    .map(([m, h, variant, sorted]) => {
+      const out: Record<string, unknown> = { ...m, [PREV_HASH]: variant === 0 ? null : h };
+      if (variant !== 1) out[HASH] = variant === 2 ? 7 : h;
+      if (variant === 3) out.actor = { [HASH]: h };
+      if (variant === 4) out.note = `"${HASH}":"${h}"`;
+      if (!sorted) return out;
+      // As ChainedEventStore writes it: sorted, then cx.hash added last.
+      const { [HASH]: hash, ...others } = sortKeysDeep(out) as Record<string, unknown>;
+      return variant === 5 ? { ...others, [HASH]: hash } : { [HASH]: hash, ...others };
+    });
+
+  it('equals the canonicalize library over the envelope without cx.hash (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.jsonValue(),
+        metadata,
+        fc.string(),
+        fc.bigInt({ min: 0n, max: 1n << 62n }),
+        (data, md, type, revision) => {
+          const e = { ...base, revision, type, data, metadata: md };
+          const { [HASH]: _, ...rest } = md;
+          const reference = canonicalJson({ ...e, revision: revision.toString(), metadata: rest });
+          expect(hashedText(e)).toBe(reference);
+          expect(slowHashedText(e)).toBe(reference);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('leaves cx.hash out wherever it sits, and hands the metadata back as it was (frozen too)', () => {
+    const h = 'a'.repeat(64);
+    for (const md of [{ [HASH]: h }, { a: 1, [HASH]: h }, { [HASH]: h, z: 1 }, { a: 1, [HASH]: h, z: [h] }]) {
+      for (const metadata of [md, Object.freeze({ ...md })]) {
+        const before = JSON.stringify(metadata);
+        const e = { ...base, data: { x: 1 }, metadata };
+        expect(hashedText(e)).toBe(slowHashedText(e));
+        expect(hashedText(e)).not.toContain(`"${HASH}"`);
+        expect(JSON.stringify(metadata)).toBe(before);
+      }
+    }
   });
 });

@@ -31,6 +31,36 @@ export {
   ledgerTotals,
 } from '../../../services/billing/src/domain/ledger/ledger.decider';
 export { canonicalToMinor, formatAmount } from '../../../services/billing/src/domain/ledger/ledger.amounts';
+export { bookingDay } from '../../../services/billing/src/domain/ledger/ledger.events';
+export {
+  ALLOCATION_BILLING_PREFIX,
+  type AllocationSettled,
+  type AllocationTerms,
+} from '../../../services/billing/src/domain/settlement/allocation-billing.events';
+export { deliveryDayOf } from '../../../services/billing/src/domain/settlement/allocation-billing.decider';
+export {
+  OFFER_USAGE_PREFIX,
+  type OfferUsageSettled,
+} from '../../../services/billing/src/domain/settlement/offer-usage';
+export { PERIOD_STREAM_PREFIX, type PeriodClosed } from '../../../services/billing/src/domain/settlement/period.events';
+export { type Period, parsePeriod, periodContainsDay } from '../../../services/billing/src/domain/settlement/periods';
+export {
+  type CashMovement,
+  type ReadingDifference,
+  type SettlementRecord,
+  type Shortfall,
+  type StatementLine,
+  type StatementSummary,
+  buildLines,
+  contentHashOf,
+  summarise,
+} from '../../../services/billing/src/domain/statement/statement';
+export {
+  STATEMENT_STREAM_PREFIX,
+  type StatementIssued,
+  type StatementLinesRecorded,
+  statementStream,
+} from '../../../services/billing/src/domain/statement/statement.events';
 
 export {
   USAGE_STREAM_PREFIX,

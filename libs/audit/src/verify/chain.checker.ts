@@ -29,14 +29,15 @@ export class ChainChecker implements Checker {
 
   onEvent(e: RecordedEvent, report: Report): void {
     this.eventsChecked++;
-    const at = { stream: e.streamId, revision: e.revision.toString(), position: positionToString(e.position) };
+    // Where the event is, built only for a violation: verify calls this for every event.
+    const at = () => ({ stream: e.streamId, revision: e.revision.toString(), position: positionToString(e.position) });
     const head = this.heads.get(e.streamId);
     const expectedRevision = head === undefined ? 0n : head.revision + 1n;
     const expectedPrev = head === undefined ? null : head.hash;
     if (e.revision !== expectedRevision) {
       report({
         check: 'chain.revision',
-        ...at,
+        ...at(),
         message:
           e.revision > expectedRevision
             ? `revision ${e.revision} follows ${expectedRevision - 1n}: ${e.revision - expectedRevision} event(s) missing or moved`
@@ -48,7 +49,7 @@ export class ChainChecker implements Checker {
     if (prev !== expectedPrev) {
       report({
         check: 'chain.prev-hash',
-        ...at,
+        ...at(),
         message: `cx.prevHash ${describe(prev)} does not match the previous event's hash ${describe(expectedPrev)}`,
       });
     }
@@ -63,14 +64,18 @@ export class ChainChecker implements Checker {
         metadata: e.metadata,
       });
     } catch (err) {
-      report({ check: 'chain.hash', ...at, message: `cannot hash the event: ${(err as Error).message}` });
+      report({ check: 'chain.hash', ...at(), message: `cannot hash the event: ${(err as Error).message}` });
     }
     if (typeof stored !== 'string') {
-      report({ check: 'chain.hash', ...at, message: 'the event carries no cx.hash (written without the audit chain)' });
+      report({
+        check: 'chain.hash',
+        ...at(),
+        message: 'the event carries no cx.hash (written without the audit chain)',
+      });
     } else if (computed !== null && computed !== stored) {
       report({
         check: 'chain.hash',
-        ...at,
+        ...at(),
         message: `content does not match cx.hash: stored ${stored.slice(0, 16)}…, recomputed ${computed.slice(0, 16)}…`,
       });
     }

@@ -297,7 +297,7 @@ describe('business-rule checkers', () => {
   it('the scripted day, written by the deciders, verifies clean with every rule run', async () => {
     const { report } = await forgeAndVerify(async () => []);
     expect(report.violations).toEqual([]);
-    expect(report.rules).toEqual(['floor', 'ledger', 'usage']);
+    expect(report.rules).toEqual(['floor', 'ledger', 'usage', 'statements']);
     expect(report.warnings.filter((w) => !w.includes('no checkpoints'))).toEqual([]);
   });
 
