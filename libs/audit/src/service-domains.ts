@@ -52,7 +52,10 @@ export {
   type StatementLine,
   type StatementSummary,
   buildLines,
+  cashIn,
   contentHashOf,
+  readingDifferencesOf,
+  shortfallsOf,
   summarise,
 } from '../../../services/billing/src/domain/statement/statement';
 export {

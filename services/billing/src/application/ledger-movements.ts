@@ -1,5 +1,6 @@
 import type { Currency } from '@cx/shared-kernel';
 import { canonicalToMinor } from '../domain/ledger/ledger.amounts';
+import type { CashMovement } from '../domain/statement/statement';
 import {
   bookingDay,
   type LedgerEvent,
@@ -30,6 +31,14 @@ export interface Movement {
 }
 
 const KINDS = new Set<string>(participantAccountKinds);
+
+/** The posted cash movements among an account's movements, as a statement reads them. */
+export function* postedCash(movements: Iterable<Movement>): Generator<CashMovement> {
+  for (const m of movements) {
+    if (m.kind !== 'cash' || m.status !== 'posted') continue;
+    yield { transferId: m.transferId, amountMinor: m.amountMinor, code: m.code, ref: m.ref, day: m.day };
+  }
+}
 
 /** `acct:kind` of a participant account, or null for the exchange's and the world's accounts. */
 const participantOf = (key: string): { account: string; kind: ParticipantAccountKind } | null => {

@@ -1,10 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type CommandMetadata, EVENT_STORE, type EventStore, type NewEvent, NO_STREAM } from '@cx/event-store';
 import { CLOCK, type Clock, type Currency, newId } from '@cx/shared-kernel';
-import { deliveryDayOf } from '../domain/settlement/allocation-billing.decider';
-import { type Period, periodContainsDay } from '../domain/settlement/periods';
+import type { Period } from '../domain/settlement/periods';
 import {
   buildLines,
+  cashIn,
+  readingDifferencesOf,
+  shortfallsOf,
   type CashMovement,
   ContentHasher,
   type ReadingDifference,
@@ -17,8 +19,7 @@ import {
   type StatementLinesRecorded,
   statementStream,
 } from '../domain/statement/statement.events';
-import { Dec, formatMoney } from '@cx/shared-kernel';
-import type { LedgerMovements } from './ledger-movements';
+import { type LedgerMovements, postedCash } from './ledger-movements';
 import { BillingFactsService } from './billing-facts.service';
 
 /** Lines per `StatementLinesRecorded` event: big enough to be cheap to read, small enough to stream. */
@@ -52,17 +53,7 @@ export class StatementsService {
     account: string,
     period: Period,
   ): { openingMinor: bigint; inPeriod: CashMovement[] } {
-    let openingMinor = 0n;
-    const inPeriod: CashMovement[] = [];
-    const startDay = new Date(period.startMs).toISOString().slice(0, 10);
-    for (const m of movements.of(account)) {
-      if (m.kind !== 'cash' || m.status !== 'posted') continue;
-      if (m.day < startDay) openingMinor += m.amountMinor;
-      else if (periodContainsDay(period, m.day)) {
-        inPeriod.push({ transferId: m.transferId, amountMinor: m.amountMinor, code: m.code, ref: m.ref, day: m.day });
-      }
-    }
-    return { openingMinor, inPeriod };
+    return cashIn(postedCash(movements.of(account)), period);
   }
 
   /** Whether the account has anything to state for the period: a balance brought forward or a movement in it. */
@@ -72,41 +63,11 @@ export class StatementsService {
   }
 
   private shortfalls(account: string, period: Period): Shortfall[] {
-    const out: Shortfall[] = [];
-    for (const { terms, settled } of this.facts.facts.settlements.values()) {
-      if (settled.kind !== 'settlement' || !periodContainsDay(period, settled.period)) continue;
-      if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
-      if (new Dec(settled.shortfallHours).isZero()) continue;
-      out.push({
-        allocationId: terms.allocationId,
-        role: terms.buyerAccount === account ? 'buyer' : 'provider',
-        allocatedHours: terms.quantity,
-        deliveredHours: settled.deliveredHours,
-        shortfallHours: settled.shortfallHours,
-        value: formatMoney(new Dec(settled.shortfallHours).times(terms.price), terms.currency as Currency),
-      });
-    }
-    return out.sort((a, b) => (a.allocationId < b.allocationId ? -1 : a.allocationId > b.allocationId ? 1 : 0));
+    return shortfallsOf(this.facts.facts.settlements.values(), account, period);
   }
 
   private readingDifferences(account: string, period: Period): ReadingDifference[] {
-    const latest = new Map<string, ReadingDifference>();
-    for (const { terms, settled } of this.facts.facts.settlements.values()) {
-      if (!periodContainsDay(period, deliveryDayOf(terms))) continue;
-      if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
-      const prev = latest.get(terms.allocationId);
-      const diff = new Dec(settled.buyerReportedHours).minus(settled.reportedHours);
-      if (diff.isZero() && prev === undefined) continue;
-      latest.set(terms.allocationId, {
-        allocationId: terms.allocationId,
-        providerReportedHours: settled.reportedHours,
-        buyerReportedHours: settled.buyerReportedHours,
-        differenceHours: diff.toFixed(),
-      });
-    }
-    return [...latest.values()]
-      .filter((d) => !new Dec(d.differenceHours).isZero())
-      .sort((a, b) => (a.allocationId < b.allocationId ? -1 : 1));
+    return readingDifferencesOf(this.facts.facts.settlements.values(), account, period);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { type Position, type RecordedEvent, comparePositions, positionToString } from '@cx/event-store';
-import { type Currency, Dec, formatMoney, isCurrency } from '@cx/shared-kernel';
+import { type Currency, isCurrency } from '@cx/shared-kernel';
 import { canonicalJson } from '../../hash-chain';
 import {
   ALLOCATION_BILLING_PREFIX,
@@ -9,11 +9,8 @@ import {
   OFFER_USAGE_PREFIX,
   type OfferUsageSettled,
   PERIOD_STREAM_PREFIX,
-  type Period,
-  type ReadingDifference,
   type SettlementRecord,
   STATEMENT_STREAM_PREFIX,
-  type Shortfall,
   type StatementIssued,
   type StatementLine,
   type StatementLinesRecorded,
@@ -21,12 +18,13 @@ import {
   type TransferRecord,
   bookingDay,
   buildLines,
+  cashIn,
   canonicalToMinor,
   contentHashOf,
-  deliveryDayOf,
   formatAmount,
   parsePeriod,
-  periodContainsDay,
+  readingDifferencesOf,
+  shortfallsOf,
   statementStream,
   summarise,
 } from '../../service-domains';
@@ -40,11 +38,9 @@ import type { AuditRule } from './rule';
 // transfers balance against its declared deltas, and once its period is closed every transfer is in the ledger,
 // as submitted (allocation settlements; offer usage settlements are not checked on their own yet).
 //
-// The ledger is folded here like billing's LedgerMovements (application/ledger-movements.ts, which the audit may
-// not import), reduced to what a statement reads: posted cash movements (single transfers and posts of holds);
-// holds, voids and expiries never move cash. Shortfalls and reading differences are rebuilt like
-// StatementsService's (application/statements.service.ts) for the same reason. Both copies are small and should
-// move into billing's domain/ (see the audit's note), so there is one definition.
+// The ledger is folded here into what a statement reads: posted cash movements (single transfers and posts of
+// holds); holds, voids and expiries never move cash. Opening balance, shortfalls and reading differences come from
+// billing's own pure functions (cashIn, shortfallsOf, readingDifferencesOf), the ones its statements use.
 //
 // Checks: statement.content-hash (the stored lines and summary do not hash to contentHash), statement.lines
 // (a stored line differs from the rebuilt one; reported at the chunk that holds it), statement.summary (a summary
@@ -343,7 +339,7 @@ export class StatementsChecker implements Checker {
       }
     }
     const account = summary.account;
-    const { openingMinor, inPeriod } = cashIn(ledger?.cash.get(account) ?? [], revision, period);
+    const { openingMinor, inPeriod } = cashIn(upTo(ledger?.cash.get(account) ?? [], revision), period);
     // As billing's facts resolve a settlement id: offer usage first, then allocations.
     const known = (id: string): SettlementRecord | undefined => {
       const o = this.offerSettlements.get(id);
@@ -358,8 +354,16 @@ export class StatementsChecker implements Checker {
       rebuilt = {
         lines: rebuiltLines,
         summary: summarise({ account, period: period.id, currency, openingMinor }, rebuiltLines, {
-          shortfalls: shortfallsOf(records, account, period),
-          readingDifferences: readingDifferencesOf(records, account, period),
+          shortfalls: shortfallsOf(
+            records.map((r) => r.record),
+            account,
+            period,
+          ),
+          readingDifferences: readingDifferencesOf(
+            records.map((r) => r.record),
+            account,
+            period,
+          ),
         }),
       };
     } catch (err) {
@@ -544,66 +548,13 @@ export class StatementsChecker implements Checker {
 
 // ------------------------------------------------------------------------------------------------ the rebuild
 
-/** The account's posted cash before the period and booked in it, from ledger revisions up to `revision`. */
-const cashIn = (
-  postings: readonly Posting[],
-  revision: bigint,
-  period: Period,
-): { openingMinor: bigint; inPeriod: CashMovement[] } => {
-  let openingMinor = 0n;
-  const inPeriod: CashMovement[] = [];
-  const startDay = new Date(period.startMs).toISOString().slice(0, 10);
+/** The account's postings up to a ledger revision, in ledger order (what a statement built then could see). */
+function* upTo(postings: readonly Posting[], revision: bigint): Generator<Posting> {
   for (const m of postings) {
-    if (m.revision > revision) break;
-    if (m.day < startDay) openingMinor += m.amountMinor;
-    else if (periodContainsDay(period, m.day)) {
-      inPeriod.push({ transferId: m.transferId, amountMinor: m.amountMinor, code: m.code, ref: m.ref, day: m.day });
-    }
+    if (m.revision > revision) return;
+    yield m;
   }
-  return { openingMinor, inPeriod };
-};
-
-/** As StatementsService.shortfalls: the account's settlements in the period that delivered less than allocated. */
-const shortfallsOf = (records: readonly Settlement[], account: string, period: Period): Shortfall[] => {
-  const out: Shortfall[] = [];
-  for (const { record } of records) {
-    const { terms, settled } = record;
-    if (settled.kind !== 'settlement' || !periodContainsDay(period, settled.period)) continue;
-    if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
-    if (new Dec(settled.shortfallHours).isZero()) continue;
-    out.push({
-      allocationId: terms.allocationId,
-      role: terms.buyerAccount === account ? 'buyer' : 'provider',
-      allocatedHours: terms.quantity,
-      deliveredHours: settled.deliveredHours,
-      shortfallHours: settled.shortfallHours,
-      value: formatMoney(new Dec(settled.shortfallHours).times(terms.price), terms.currency as Currency),
-    });
-  }
-  return out.sort((a, b) => (a.allocationId < b.allocationId ? -1 : a.allocationId > b.allocationId ? 1 : 0));
-};
-
-/** As StatementsService.readingDifferences: per allocation delivered in the period, the latest buyer − provider. */
-const readingDifferencesOf = (records: readonly Settlement[], account: string, period: Period): ReadingDifference[] => {
-  const latest = new Map<string, ReadingDifference>();
-  for (const { record } of records) {
-    const { terms, settled } = record;
-    if (!periodContainsDay(period, deliveryDayOf(terms))) continue;
-    if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
-    const prev = latest.get(terms.allocationId);
-    const diff = new Dec(settled.buyerReportedHours).minus(settled.reportedHours);
-    if (diff.isZero() && prev === undefined) continue;
-    latest.set(terms.allocationId, {
-      allocationId: terms.allocationId,
-      providerReportedHours: settled.reportedHours,
-      buyerReportedHours: settled.buyerReportedHours,
-      differenceHours: diff.toFixed(),
-    });
-  }
-  return [...latest.values()]
-    .filter((d) => !new Dec(d.differenceHours).isZero())
-    .sort((a, b) => (a.allocationId < b.allocationId ? -1 : 1));
-};
+}
 
 /**
  * Why a settlement's transfers do not balance, or null. Each transfer moves one positive canonical amount between

@@ -1,6 +1,8 @@
 import { createHash, type Hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
-import { assert, type Currency, Dec, minorUnits } from '@cx/shared-kernel';
+import { assert, type Currency, Dec, formatMoney, minorUnits } from '@cx/shared-kernel';
+import { deliveryDayOf } from '../settlement/allocation-billing.decider';
+import { type Period, periodContainsDay } from '../settlement/periods';
 import { canonicalToMinor, formatAmount } from '../ledger/ledger.amounts';
 import type { AllocationSettled, AllocationTerms } from '../settlement/allocation-billing.events';
 import type { OfferUsageSettled } from '../settlement/offer-usage';
@@ -196,6 +198,67 @@ const showPrice = (price: string, currency: Currency): string => {
 
 const compareLines = (a: StatementLine, b: StatementLine): number =>
   a.day < b.day ? -1 : a.day > b.day ? 1 : a.ref < b.ref ? -1 : a.ref > b.ref ? 1 : 0;
+
+/**
+ * The account's posted cash before the period (its opening balance) and the movements booked in it, from its posted
+ * cash movements in ledger order. Billing passes its read model's; the audit passes the ones it folds from the
+ * ledger stream up to the revision a statement was built from.
+ */
+export const cashIn = (
+  posted: Iterable<CashMovement>,
+  period: Period,
+): { openingMinor: bigint; inPeriod: CashMovement[] } => {
+  let openingMinor = 0n;
+  const inPeriod: CashMovement[] = [];
+  const startDay = new Date(period.startMs).toISOString().slice(0, 10);
+  for (const m of posted) {
+    if (m.day < startDay) openingMinor += m.amountMinor;
+    else if (periodContainsDay(period, m.day)) inPeriod.push(m);
+  }
+  return { openingMinor, inPeriod };
+};
+
+const byAllocation = (a: { allocationId: string }, b: { allocationId: string }): number =>
+  a.allocationId < b.allocationId ? -1 : a.allocationId > b.allocationId ? 1 : 0;
+
+/** The account's first settlements in the period that delivered less than allocated: reported, never charged. */
+export const shortfallsOf = (records: Iterable<AllocationRecord>, account: string, period: Period): Shortfall[] => {
+  const out: Shortfall[] = [];
+  for (const { terms, settled } of records) {
+    if (settled.kind !== 'settlement' || !periodContainsDay(period, settled.period)) continue;
+    if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
+    if (new Dec(settled.shortfallHours).isZero()) continue;
+    out.push({
+      allocationId: terms.allocationId,
+      role: terms.buyerAccount === account ? 'buyer' : 'provider',
+      allocatedHours: terms.quantity,
+      deliveredHours: settled.deliveredHours,
+      shortfallHours: settled.shortfallHours,
+      value: formatMoney(new Dec(settled.shortfallHours).times(terms.price), terms.currency as Currency),
+    });
+  }
+  return out.sort(byAllocation);
+};
+
+/** Per allocation delivered in the period, the latest buyer − provider reported hours where they differ. */
+export const readingDifferencesOf = (
+  records: Iterable<AllocationRecord>,
+  account: string,
+  period: Period,
+): ReadingDifference[] => {
+  const latest = new Map<string, ReadingDifference>();
+  for (const { terms, settled } of records) {
+    if (!periodContainsDay(period, deliveryDayOf(terms))) continue;
+    if (terms.buyerAccount !== account && terms.providerAccount !== account) continue;
+    latest.set(terms.allocationId, {
+      allocationId: terms.allocationId,
+      providerReportedHours: settled.reportedHours,
+      buyerReportedHours: settled.buyerReportedHours,
+      differenceHours: new Dec(settled.buyerReportedHours).minus(settled.reportedHours).toFixed(),
+    });
+  }
+  return [...latest.values()].filter((d) => !new Dec(d.differenceHours).isZero()).sort(byAllocation);
+};
 
 /** Totals, closing balance and the rest of the summary from the lines (decimal strings, summed exactly). */
 export const summarise = (
