@@ -76,6 +76,8 @@ describe('guidance publication over Kafka', () => {
       expect(b?.versionId).toBe('nvidia-h100-sxm-80g.v1');
       expect(b?.floorPerAcceleratorHour).toEqual(expect.objectContaining({ amount: '18.50', currency: 'CNY' }));
       expect(b?.ceilingPerAcceleratorHour?.amount).toBe('60.125');
+      // The regulator's document and role travel with the band, for consumers and auditors downstream.
+      expect([b?.documentRef, b?.issuerRole]).toEqual(['NDRC-2026-041', 'regulator']);
       // Published before it takes effect: the business clock is still well before effectiveFrom.
       expect(timestampDate(b!.effectiveFrom!).getTime()).toBe(effectiveFrom.getTime());
       expect(clock.now().getTime()).toBeLessThan(effectiveFrom.getTime());

@@ -36,6 +36,9 @@ const bandOf = (v: PriceBandVersion) => ({
   ...(v.effectiveTo !== null ? { effectiveTo: timestampFromDate(new Date(v.effectiveTo)) } : {}),
   issuedBy: v.issuedBy.keyId ?? '',
   reason: v.reason,
+  documentRef: v.documentRef,
+  issuerRole: v.issuedBy.role ?? '',
+  issuedAt: timestampFromDate(new Date(v.issuedAt)),
 });
 
 /** The integration events for a recorded pricing-guidance event (none for catalog or internal events). */
