@@ -60,7 +60,7 @@ export const configureHttpApp = async (app: NestFastifyApplication, opts: { titl
 export const fastifyOptions = (opts: { bodyLimit?: number } = {}): FastifyServerOptions => ({
   ...(opts.bodyLimit === undefined ? {} : { bodyLimit: opts.bodyLimit }),
   trustProxy: false,
-  maxParamLength: 256,
+  routerOptions: { maxParamLength: 256 },
   frameworkErrors: (error, _req, reply) => {
     const [status, code] =
       error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? [414, 'HTTP.URI_TOO_LONG'] : [400, 'HTTP.BAD_URL'];
