@@ -185,9 +185,14 @@ describe('billing over the real Kafka broker', () => {
     // Every input twice, in the order the test asks for: at-least-once delivery across three topics.
     for (const m of [...order(messages), ...order(messages)]) await r.bus.publish(m.topic, [m.message]);
     const facts = r.app.get(BillingFactsService).facts;
-    await waitFor(() => facts.allocations.get(allocationId)?.state.readings.size === 3 && facts.trades.size > 0, {
-      timeoutMs: 60_000,
-    });
+    // Each topic is its own consumer: wait until billing has heard all three kinds (terms, readings, the trade).
+    await waitFor(
+      () => {
+        const state = facts.allocations.get(allocationId)?.state;
+        return state?.terms != null && state.readings.size === 3 && facts.trades.has(`t-${run}`);
+      },
+      { timeoutMs: 60_000, what: 'billing to hear the allocation, its readings and the trade' },
+    );
     await waitFor(async () => {
       const held = (await httpCall(r.url, 'GET', `/v1/ledger/accounts/buy-${run}`, r.admin)).body;
       return held.balances.held.pending === '255.00';
