@@ -50,7 +50,7 @@ async function main(): Promise<void> {
     new FastifyAdapter(fastifyOptions({ bodyLimit: config.bodyLimitBytes })),
     { logger: new PinoNestLogger(logger), bufferLogs: true },
   );
-  await configureHttpApp(app);
+  await configureHttpApp(app, { rateLimit: { perSecond: config.rateLimitPerS, burst: config.rateLimitBurst } });
 
   const identity = app.get(IdentityService);
   await identity.ready();

@@ -24,6 +24,10 @@ export interface CxConfig {
   auditKeyPath: string;
   /** How often a signed audit checkpoint is appended (CX_AUDIT_CHECKPOINT_MS; 0: never). */
   auditCheckpointMs: number;
+  /** Requests per second each API key may make, sustained (CX_RATE_LIMIT_PER_S; 0: no limit). */
+  rateLimitPerS: number;
+  /** Requests a quiet key may make at once (CX_RATE_LIMIT_BURST). */
+  rateLimitBurst: number;
 }
 
 export class ConfigError extends Error {
@@ -70,6 +74,9 @@ export const loadConfig = (env: NodeJS.ProcessEnv = process.env, cwd = process.c
     node,
     auditKeyPath: resolve(cwd, env.CX_AUDIT_KEY ?? join(dataDir, 'audit-signing-key.pem')),
     auditCheckpointMs: intIn('CX_AUDIT_CHECKPOINT_MS', env.CX_AUDIT_CHECKPOINT_MS ?? '60000', 0, 24 * 3600 * 1000),
+    // Generous defaults: an integrator's batches and a trader's bursts pass; a runaway client is slowed, not served.
+    rateLimitPerS: intIn('CX_RATE_LIMIT_PER_S', env.CX_RATE_LIMIT_PER_S ?? '500', 0, 1_000_000),
+    rateLimitBurst: intIn('CX_RATE_LIMIT_BURST', env.CX_RATE_LIMIT_BURST ?? '1000', 1, 1_000_000),
     port: intIn('PORT', env.PORT ?? '3000', 0, 65535),
     host: env.HOST ?? '0.0.0.0',
     store,

@@ -5,6 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@cx/event-store';
 import { ErrorFilter, validationError } from './http-errors';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
+import { type RateLimit, RateLimitInterceptor } from './rate-limit.interceptor';
 
 const storeOf = (app: NestFastifyApplication): EventStore | null => {
   try {
@@ -18,7 +19,10 @@ const storeOf = (app: NestFastifyApplication): EventStore | null => {
  * Everything every cx HTTP app shares: strict validation of bodies and queries, the error filter,
  * OpenAPI at /openapi.json and Swagger UI at /docs, and security headers.
  */
-export const configureHttpApp = async (app: NestFastifyApplication, opts: { title?: string } = {}): Promise<void> => {
+export const configureHttpApp = async (
+  app: NestFastifyApplication,
+  opts: { title?: string; rateLimit?: RateLimit } = {},
+): Promise<void> => {
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -31,6 +35,10 @@ export const configureHttpApp = async (app: NestFastifyApplication, opts: { titl
     }),
   );
   app.useGlobalFilters(new ErrorFilter());
+  // Limits first: a request over its key's rate never reaches the idempotency store or a handler.
+  if (opts.rateLimit !== undefined && opts.rateLimit.perSecond > 0) {
+    app.useGlobalInterceptors(new RateLimitInterceptor(opts.rateLimit));
+  }
   // Every write accepts Idempotency-Key, wherever the host has a store to keep the responses in.
   const store = storeOf(app);
   if (store !== null) app.useGlobalInterceptors(new IdempotencyInterceptor(store));

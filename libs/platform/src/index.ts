@@ -6,3 +6,4 @@ export * from './core.module';
 export * from './page-query.dto';
 export * from './idempotency.interceptor';
 export * from './metrics';
+export * from './rate-limit.interceptor';

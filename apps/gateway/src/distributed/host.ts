@@ -22,6 +22,7 @@ import {
   type CxConfig,
   configureHttpApp,
   createLogger,
+  fastifyOptions,
   loadConfig,
   PinoNestLogger,
 } from '@cx/platform';
@@ -209,10 +210,13 @@ const main = async (spec: HostSpec): Promise<void> => {
         },
       },
     }),
-    new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, trustProxy: false }),
+    new FastifyAdapter(fastifyOptions({ bodyLimit: config.bodyLimitBytes })),
     { logger: new PinoNestLogger(logger), bufferLogs: true },
   );
-  await configureHttpApp(app, { title: `cx ${spec.name}` });
+  await configureHttpApp(app, {
+    title: `cx ${spec.name}`,
+    rateLimit: { perSecond: config.rateLimitPerS, burst: config.rateLimitBurst },
+  });
   const owned = plan.ownedPrefixes;
   if (owned !== undefined) {
     const served = [...owned, ...ALWAYS_SERVED];
