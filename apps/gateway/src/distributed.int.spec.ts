@@ -91,7 +91,13 @@ describe('distributed mode: gateway and four services over Kafka', () => {
 
   beforeAll(async () => {
     const brokers = await kafkaBrokers();
-    env = { KAFKA_BROKERS: brokers.join(','), CX_IDENTITY_TOPIC: `cx.test.identity-${run}.v1` };
+    env = {
+      KAFKA_BROKERS: brokers.join(','),
+      CX_IDENTITY_TOPIC: `cx.test.identity-${run}.v1`,
+      // Short notice and lag (heartbeats every few seconds), so a band issued in the test takes effect soon after.
+      CX_GUIDANCE_MIN_NOTICE_MS: '10000',
+      CX_GUIDANCE_MAX_LAG_MS: '10000',
+    };
     const storeOf = (name: Name) => {
       // A folder each: the audit signing key is kept beside the store.
       mkdirSync(join(dir.path, name), { recursive: true });
@@ -291,6 +297,55 @@ describe('distributed mode: gateway and four services over Kafka', () => {
         (await gw('GET', `/v1/ledger/accounts/${account('buy')}`, buyer.key)).body.balances?.held?.pending === '40.00',
       { timeoutMs: 30_000, what: 'the hold' },
     );
+  });
+
+  it('a floor raised by the regulator through pricing-guidance cancels resting asks below it at effectiveFrom', async () => {
+    const seller = await issueKey('trader', [account('prov')]);
+    const regulator = await issueKey('regulator', []);
+    const items = ((await gw('GET', '/v1/instruments?limit=500', seller.key)).body.items ?? []) as Array<{
+      instrumentId: string;
+    }>;
+    const instrument = items.find((i) => i.instrumentId.startsWith('nvidia-h100-sxm-80g.cn-east-1.'))!.instrumentId;
+    const ask = await gw('POST', '/v1/orders', seller.key, {
+      instrument,
+      account: account('prov'),
+      side: 'sell',
+      price: '15.00',
+      quantityLots: 1,
+      timeInForce: 'GTC',
+      clientOrderId: 'low-ask',
+    });
+    expect([ask.status, ask.body.status]).toEqual([201, 'open']);
+    const effectiveFrom = new Date(Date.now() + 12_000).toISOString();
+    const band = await gw('POST', '/v1/guidance', regulator.key, {
+      resourceClass: 'nvidia-h100-sxm-80g',
+      floorPerAcceleratorHour: '18.00',
+      effectiveFrom,
+      reason: 'stop a low-price spiral',
+      documentRef: `TEST-${run}`,
+    });
+    expect(band.status).toBe(201);
+    // Published by pricing-guidance's relay on Kafka, heard by matching before it takes effect, applied at it.
+    const cancelled = await waitFor(
+      async () => {
+        const o = (await gw('GET', `/v1/orders/${ask.body.orderId as string}`, seller.key)).body;
+        return o.status === 'cancelled' ? o : null;
+      },
+      { timeoutMs: 30_000, what: 'the resting ask below the new floor to be cancelled' },
+    );
+    expect(cancelled).toMatchObject({ reason: 'FLOOR_RAISED' });
+    // Cancelled at the floor's effective instant, not when the band was heard.
+    expect(Date.parse(cancelled.updatedAt as string)).toBeGreaterThanOrEqual(Date.parse(effectiveFrom));
+    const below = await gw('POST', '/v1/orders', seller.key, {
+      instrument,
+      account: account('prov'),
+      side: 'sell',
+      price: '17.00',
+      quantityLots: 1,
+      timeInForce: 'GTC',
+      clientOrderId: 'below-floor',
+    });
+    expect([below.status, below.body.code]).toEqual([422, 'MATCHING.BELOW_FLOOR']);
   });
 
   it('stops every process on SIGTERM with exit code 0', async () => {
