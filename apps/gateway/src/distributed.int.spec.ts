@@ -302,10 +302,18 @@ describe('distributed mode: gateway and four services over Kafka', () => {
   it('a floor raised by the regulator through pricing-guidance cancels resting asks below it at effectiveFrom', async () => {
     const seller = await issueKey('trader', [account('prov')]);
     const regulator = await issueKey('regulator', []);
-    const items = ((await gw('GET', '/v1/instruments?limit=500', seller.key)).body.items ?? []) as Array<{
-      instrumentId: string;
-    }>;
-    const instrument = items.find((i) => i.instrumentId.startsWith('nvidia-h100-sxm-80g.cn-east-1.'))!.instrumentId;
+    // New keys reach the services over Kafka: wait until matching knows this one (and lists the instrument).
+    let instrument = '';
+    await waitFor(
+      async () => {
+        const items = ((await gw('GET', '/v1/instruments?limit=500', seller.key)).body.items ?? []) as Array<{
+          instrumentId: string;
+        }>;
+        instrument = items.find((i) => i.instrumentId.startsWith('nvidia-h100-sxm-80g.cn-east-1.'))?.instrumentId ?? '';
+        return instrument !== '';
+      },
+      { timeoutMs: 30_000, what: 'the new key to work at matching' },
+    );
     const ask = await gw('POST', '/v1/orders', seller.key, {
       instrument,
       account: account('prov'),
@@ -317,6 +325,10 @@ describe('distributed mode: gateway and four services over Kafka', () => {
     });
     expect([ask.status, ask.body.status]).toEqual([201, 'open']);
     const effectiveFrom = new Date(Date.now() + 12_000).toISOString();
+    await waitFor(async () => (await gw('GET', '/v1/regions', regulator.key)).status === 200, {
+      timeoutMs: 30_000,
+      what: 'the regulator key to work at pricing-guidance',
+    });
     const band = await gw('POST', '/v1/guidance', regulator.key, {
       resourceClass: 'nvidia-h100-sxm-80g',
       floorPerAcceleratorHour: '18.00',
