@@ -8,7 +8,15 @@ import { loadBillingConfig } from '@cx/billing';
 import { loadMatchingConfig } from '@cx/matching';
 import { loadMeteringConfig } from '@cx/metering';
 import { loadPricingGuidanceConfig } from '@cx/pricing-guidance';
-import { ConfigError, configureHttpApp, createLogger, fastifyOptions, loadConfig, PinoNestLogger } from '@cx/platform';
+import {
+  ConfigError,
+  configureHttpApp,
+  createLogger,
+  exitOnSignals,
+  fastifyOptions,
+  loadConfig,
+  PinoNestLogger,
+} from '@cx/platform';
 import { SimulatedClock, systemClock } from '@cx/shared-kernel';
 import { createEmbeddedBus } from './embedded-messaging';
 import { ExchangeModule } from './exchange.module';
@@ -61,25 +69,7 @@ async function main(): Promise<void> {
   }
 
   // Graceful shutdown: stop taking requests, let modules finish (the store is closed last by CoreModule), exit 0.
-  let stopping = false;
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app
-      .close()
-      .then(() => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        logger.error({ err: e }, 'shutdown failed');
-        process.exit(1);
-      });
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  exitOnSignals(app, logger);
 
   await app.listen(config.port, config.host);
   logger.info(

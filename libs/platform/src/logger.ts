@@ -24,3 +24,37 @@ export class PinoNestLogger implements LoggerService {
     this.logger.trace({ context }, String(message));
   }
 }
+
+/**
+ * Graceful shutdown on SIGTERM/SIGINT, once: stop taking requests and close the app (modules finish, the store is
+ * closed last by CoreModule), then `after` (a host's own resources: a Kafka feed, the bus), exit 0; exit 1 if any
+ * step fails. Returns whether a shutdown has begun, for hosts whose background work must not report it as a fault.
+ */
+export const exitOnSignals = (
+  app: { close(): Promise<void> },
+  logger: Logger,
+  after: () => Promise<unknown> = async () => undefined,
+): (() => boolean) => {
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    app
+      .close()
+      .then(after)
+      .then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((e: unknown) => {
+        logger.error({ err: e }, 'shutdown failed');
+        logger.flush();
+        process.exit(1);
+      });
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
+  return () => stopping;
+};

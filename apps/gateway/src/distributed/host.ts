@@ -22,6 +22,7 @@ import {
   type CxConfig,
   configureHttpApp,
   createLogger,
+  exitOnSignals,
   fastifyOptions,
   loadConfig,
   PinoNestLogger,
@@ -190,7 +191,6 @@ const main = async (spec: HostSpec): Promise<void> => {
     logger.info({ keys: feed.model.keyCount, topic: distributed.identityTopic }, 'identity caught up from Kafka');
   }
 
-  let stopping = false;
   const app = await NestFactory.create<NestFastifyApplication>(
     DistributedHostModule.forRoot({
       config,
@@ -240,27 +240,10 @@ const main = async (spec: HostSpec): Promise<void> => {
 
   // Graceful shutdown: stop taking requests, stop the relay and consumers (committing what they handled), close
   // the store (CoreModule), then the feed and the bus; exit 0.
-  const shutdown = (signal: NodeJS.Signals): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    app
-      .close()
-      .then(() => feed?.stop())
-      .then(() => bus.close())
-      .then(() => {
-        logger.info('stopped');
-        logger.flush();
-        process.exit(0);
-      })
-      .catch((e: unknown) => {
-        logger.error({ err: e }, 'shutdown failed');
-        logger.flush();
-        process.exit(1);
-      });
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
+  exitOnSignals(app, logger, async () => {
+    await feed?.stop();
+    await bus.close();
+  });
 
   await app.listen(config.port, config.host);
   logger.info(
