@@ -1,7 +1,7 @@
 // The dependency rule of STYLE.md, checked over the resolved import graph (eslint checks the same by pattern):
 // domain/ never reaches a framework or SDK, and services never import each other.
 const SDK = '^node_modules/(@nestjs|kafkajs|@eventstore|@kurrent|better-sqlite3|fastify|pino)';
-const SERVICES = ['metering', 'pricing-guidance', 'matching', 'billing'];
+const SERVICES = ['metering', 'pricing-guidance', 'matching', 'billing', 'webhooks'];
 
 module.exports = {
   forbidden: [
