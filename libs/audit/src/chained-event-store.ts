@@ -13,11 +13,12 @@ import {
   type SubscribeToStreamOptions,
   type Subscription,
   WrongExpectedVersion,
+  attachJsonText,
   comparePositions,
 } from '@cx/event-store';
 // validateAppend is the adapters' shared validation; until @cx/event-store exports it, it is imported by path.
 import { validateAppend, validateExpectedRevision, validateStreamName } from '@cx/event-store';
-import { HASH, chainBatch, type UnchainedEvent } from './hash-chain';
+import { HASH, type ChainedEvent, chainBatch, type UnchainedEvent } from './hash-chain';
 
 // A decorator that puts every event any service appends on its stream's hash chain (hash-chain.ts), so no writer
 // can forget. Reads pass through untouched.
@@ -61,6 +62,9 @@ interface Head {
   revision: bigint;
   hash: string | null;
 }
+
+/** The chained events as the inner store takes them: with the texts that were hashed, so it stores them as they are. */
+const toNewEvents = (events: ChainedEvent[]): NewEvent[] => events.map(({ text, ...e }) => attachJsonText(e, text));
 
 export class ChainedEventStore implements EventStore {
   private readonly maxAttempts: number;
@@ -121,7 +125,7 @@ export class ChainedEventStore implements EventStore {
     const actual = await this.inner.streamRevision(stream);
     if (actual !== 'no_stream') {
       // The stream exists: the store acknowledges a re-sent first batch or refuses. It writes nothing either way.
-      return this.inner.appendToStream(stream, chainBatch(stream, 0n, null, batch.events).events, {
+      return this.inner.appendToStream(stream, toNewEvents(chainBatch(stream, 0n, null, batch.events).events), {
         expectedRevision: 'no_stream',
       });
     }
@@ -182,7 +186,7 @@ export class ChainedEventStore implements EventStore {
     const before = this.highWater;
     let result: AppendResult;
     try {
-      result = await this.inner.appendToStream(stream, events, { expectedRevision: expected });
+      result = await this.inner.appendToStream(stream, toNewEvents(events), { expectedRevision: expected });
     } catch (e) {
       if (!(e instanceof WrongExpectedVersion)) this.uncertain.add(stream);
       throw e;

@@ -214,26 +214,53 @@ export interface UnchainedEvent {
 }
 
 /**
+ * The hashed text of an event from the canonical JSON texts of its data and of its metadata without `cx.hash`:
+ * the canonical envelope, written by concatenation (canonical JSON is compositional), so that a writer can store
+ * the very data text it hashed instead of serialising the payload twice.
+ */
+export const envelopeText = (
+  e: Pick<HashInput, 'stream' | 'revision' | 'id' | 'type'>,
+  dataText: string,
+  metadataText: string,
+): string =>
+  `{"data":${dataText},"id":${JSON.stringify(e.id)},"metadata":${metadataText},` +
+  `"revision":"${e.revision.toString()}","stream":${JSON.stringify(e.stream)},"type":${JSON.stringify(e.type)}}`;
+
+/** An event ready to append, with the JSON texts of its data and metadata as they are to be stored. */
+export interface ChainedEvent extends UnchainedEvent {
+  text: { data: string; metadata: string };
+}
+
+/**
  * Sets the chain fields on a batch about to be written at `firstRevision`, after `prevHash`. Returns new events
- * (the caller's objects are not changed) and the hash of the last one.
+ * (the caller's objects are not changed), each with the canonical JSON text of its data (the text that was hashed)
+ * and of its metadata, and the hash of the last one.
  */
 export const chainBatch = (
   stream: string,
   firstRevision: bigint,
   prevHash: string | null,
   events: readonly UnchainedEvent[],
-): { events: UnchainedEvent[]; lastHash: string | null } => {
+): { events: ChainedEvent[]; lastHash: string | null } => {
   let prev = prevHash;
-  const out = new Array<UnchainedEvent>(events.length);
+  const out = new Array<ChainedEvent>(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as UnchainedEvent;
-    // Written with keys in canonical order, so verify's fast path (native JSON.stringify) applies on read.
+    // Written with keys in canonical order, so verify's fast path (native JSON.stringify) applies on read. Data
+    // already in that order (and so already a copy-free JSON value) is not copied.
     const metadata = sortKeysDeep({ ...e.metadata, [PREV_HASH]: prev, [HASH]: undefined }) as EventMetadata;
     delete metadata[HASH];
-    const data = sortKeysDeep(e.data);
-    const hash = eventHash({ stream, revision: firstRevision + BigInt(i), id: e.id, type: e.type, data, metadata });
+    const data = alreadyCanonical(e.data) ? e.data : sortKeysDeep(e.data);
+    const dataText = data === e.data ? (JSON.stringify(data) as string) : fastCanonicalJson(data);
+    const hash = sha256Hex(
+      envelopeText(
+        { stream, revision: firstRevision + BigInt(i), id: e.id, type: e.type },
+        dataText,
+        fastCanonicalJson(metadata),
+      ),
+    );
     metadata[HASH] = hash;
-    out[i] = { id: e.id, type: e.type, data, metadata };
+    out[i] = { id: e.id, type: e.type, data, metadata, text: { data: dataText, metadata: JSON.stringify(metadata) } };
     prev = hash;
   }
   return { events: out, lastHash: prev };

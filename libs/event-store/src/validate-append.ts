@@ -1,5 +1,6 @@
 import { InvalidAppend } from './event-store.errors';
 import type { NewEvent } from './event-store.port';
+import { jsonTextOf } from './json-text';
 
 // Validation of an append, shared by every EventStore adapter (SQLite and EventStoreDB) and free of any SDK.
 // It runs before the store is called, so a malformed call writes nothing, and every adapter refuses the same
@@ -103,6 +104,9 @@ export const validateAppend = (stream: unknown, events: unknown, expectedRevisio
         `${at}.type`,
       );
     }
+
+    // An event with its JSON text attached (json-text.ts) was validated by the decorator that serialised it.
+    if (jsonTextOf(event as unknown as NewEvent) !== undefined) return;
 
     // The fast walk only says whether the value is fine; the slow one, which builds paths, runs only to explain a
     // refusal. Validation walks every node of the payload, so this matters for large events (a ledger batch).

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { EventFilter, NewEvent } from '../event-store.port';
+import { jsonTextOf } from '../json-text';
 
 // Serialisation of an append and validation of read options, done once, before anything reaches the
 // database. Pure: no I/O.
@@ -15,19 +16,21 @@ export interface SerialisedEvent {
 
 /**
  * Serialises an append that `validateAppend` (../validate-append.ts, shared with the EventStoreDB adapter) has
- * already accepted: ids generated where absent and lower-cased, data and metadata stringified exactly once.
+ * already accepted: ids generated where absent and lower-cased, data and metadata stringified exactly once (or
+ * taken as attached by a decorator that already did, json-text.ts).
  */
 export const serialiseEvents = (events: NewEvent | NewEvent[]): SerialisedEvent[] => {
   const list = Array.isArray(events) ? events : [events];
   const out = new Array<SerialisedEvent>(list.length);
   for (let i = 0; i < list.length; i++) {
     const e = list[i] as NewEvent;
+    const text = jsonTextOf(e);
     out[i] = {
       // EventStoreDB hands ids back in lower case; idempotency compares them in one spelling.
       id: e.id === undefined ? randomUUID() : e.id.toLowerCase(),
       type: e.type,
-      data: JSON.stringify(e.data),
-      metadata: e.metadata === undefined ? null : JSON.stringify(e.metadata),
+      data: text?.data ?? JSON.stringify(e.data),
+      metadata: text !== undefined ? text.metadata : e.metadata === undefined ? null : JSON.stringify(e.metadata),
     };
   }
   return out;

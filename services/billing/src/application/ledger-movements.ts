@@ -14,20 +14,20 @@ import {
 // events (replayed at open, then live), so it is exactly the ledger's, never a second bookkeeping.
 
 export interface Movement {
-  transferId: string;
+  readonly transferId: string;
   /** Which of the participant's ledger accounts moved. */
-  kind: ParticipantAccountKind;
+  readonly kind: ParticipantAccountKind;
   /** Signed, in minor units: credits add to a participant's balance, debits take from it. */
-  amountMinor: bigint;
+  readonly amountMinor: bigint;
   /** Pending (a hold), posted, or the release of a hold (void or expiry): only posted moves the balance. */
-  status: 'pending' | 'posted' | 'released';
-  phase: 'single' | 'pending' | 'post' | 'void' | 'expire';
-  counterparty: string;
-  code: string | null;
-  ref: string | null;
-  pendingId: string | null;
-  at: string;
-  day: string;
+  readonly status: 'pending' | 'posted' | 'released';
+  readonly phase: 'single' | 'pending' | 'post' | 'void' | 'expire';
+  readonly counterparty: string;
+  readonly code: string | null;
+  readonly ref: string | null;
+  readonly pendingId: string | null;
+  readonly at: string;
+  readonly day: string;
 }
 
 const KINDS = new Set<string>(participantAccountKinds);
@@ -49,9 +49,53 @@ const participantOf = (key: string): { account: string; kind: ParticipantAccount
   return { account: owner, kind: kind as ParticipantAccountKind };
 };
 
+/**
+ * One side of a transfer as a movement, its fields derived from the transfer record when read. A ledger keeps
+ * millions of them for its life, so each holds five references instead of eleven fields: fewer bytes retained and
+ * less for the collector to copy, and no amount parsed or day cut until a statement asks.
+ */
+class SideMovement implements Movement {
+  constructor(
+    private readonly t: TransferRecord,
+    /** The record whose accounts moved: the transfer's own, or for an expiry the expired hold's. */
+    private readonly accounts: TransferRecord,
+    readonly kind: ParticipantAccountKind,
+    private readonly credit: boolean,
+    readonly status: Movement['status'],
+    readonly phase: Movement['phase'],
+    readonly at: string,
+    private readonly currency: Currency,
+  ) {}
+
+  get transferId(): string {
+    return this.t.id;
+  }
+  get amountMinor(): bigint {
+    const minor = canonicalToMinor(this.t.amount, this.currency);
+    return this.credit ? minor : -minor;
+  }
+  get counterparty(): string {
+    return this.credit ? this.accounts.debitAccount : this.accounts.creditAccount;
+  }
+  get code(): string | null {
+    return this.t.code ?? null;
+  }
+  get ref(): string | null {
+    return this.t.ref ?? null;
+  }
+  get pendingId(): string | null {
+    return this.t.pendingId ?? null;
+  }
+  get day(): string {
+    return bookingDay(this.t, this.at);
+  }
+}
+
 export class LedgerMovements {
   private readonly byAccount = new Map<string, Movement[]>();
   private readonly pendingRecords = new Map<string, TransferRecord>();
+  /** participantOf per ledger account key: a ledger has few accounts and moves them millions of times. */
+  private readonly owners = new Map<string, { account: string; kind: ParticipantAccountKind } | null>();
 
   constructor(readonly currency: Currency) {}
 
@@ -88,30 +132,25 @@ export class LedgerMovements {
     status: Movement['status'],
     phase: Movement['phase'],
   ): void {
-    const minor = canonicalToMinor(t.amount, this.currency);
-    const sides: Array<[string, string, bigint]> = [
-      [accounts.debitAccount, accounts.creditAccount, -minor],
-      [accounts.creditAccount, accounts.debitAccount, minor],
-    ];
-    for (const [key, counterparty, amountMinor] of sides) {
-      const p = participantOf(key);
-      if (p === null) continue;
-      let list = this.byAccount.get(p.account);
-      if (list === undefined) this.byAccount.set(p.account, (list = []));
-      list.push({
-        transferId: t.id,
-        kind: p.kind,
-        amountMinor,
-        status,
-        phase,
-        counterparty,
-        code: t.code ?? null,
-        ref: t.ref ?? null,
-        pendingId: t.pendingId ?? null,
-        at,
-        day: bookingDay(t, at),
-      });
-    }
+    this.side(accounts.debitAccount, accounts, t, false, at, status, phase);
+    this.side(accounts.creditAccount, accounts, t, true, at, status, phase);
+  }
+
+  private side(
+    key: string,
+    accounts: TransferRecord,
+    t: TransferRecord,
+    credit: boolean,
+    at: string,
+    status: Movement['status'],
+    phase: Movement['phase'],
+  ): void {
+    let p = this.owners.get(key);
+    if (p === undefined) this.owners.set(key, (p = participantOf(key)));
+    if (p === null) return;
+    let list = this.byAccount.get(p.account);
+    if (list === undefined) this.byAccount.set(p.account, (list = []));
+    list.push(new SideMovement(t, accounts, p.kind, credit, status, phase, at, this.currency));
   }
 
   /** Every movement of the participant account's ledger accounts, in ledger order (a live view: do not mutate). */

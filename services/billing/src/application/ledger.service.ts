@@ -8,6 +8,7 @@ import {
 } from '@cx/event-store';
 import { assert, AssertionFailed, type Clock, type Currency, DomainError } from '@cx/shared-kernel';
 import {
+  applyDecided,
   assertLedgerBalanced,
   balanceOf,
   type AccountBalance,
@@ -290,6 +291,10 @@ export class LedgerService {
         const now = this.deps.clock.now();
         let events: LedgerEvent[];
         let answer: () => void;
+        // How the state takes the durable events: evolved one by one, or a transfers decision applied whole.
+        let applyToState = (): void => {
+          for (const e of events) evolve(this.state, e);
+        };
         if (ops.length === 1 && (ops[0] as Op).kind === 'command') {
           const op = ops[0] as Extract<Op, { kind: 'command' }>;
           events = op.decide(this.state, now);
@@ -302,13 +307,15 @@ export class LedgerService {
           );
           events = decision.events;
           answer = () => transferOps.forEach((o, i) => o.resolve(decision.results[i] as TransferResult[]));
+          applyToState = () => applyDecided(this.state, decision);
         }
         if (events.length > 0) {
           const result = await this.deps.store.appendToStream(this.stream, this.toNewEvents(events, ops), {
             expectedRevision: this.revision,
           });
           // Only now, with the batch durable, does the in-memory ledger move; a failed append leaves it as it was.
-          for (const e of events) this.apply(e);
+          applyToState();
+          for (const e of events) for (const listener of this.listeners) listener(e);
           this.revision = result.nextExpectedRevision;
           this.stats.batches++;
           for (const e of events) if (e.type === 'TransfersCommitted') this.stats.transfers += e.data.transfers.length;

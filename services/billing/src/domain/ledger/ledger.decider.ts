@@ -1,4 +1,4 @@
-import { assert, assertNever, type Currency, DomainError, isCurrency, isSafeId } from '@cx/shared-kernel';
+import { assert, assertNever, type Currency, DomainError, isCurrency, isSafeId, minorUnits } from '@cx/shared-kernel';
 import { canonicalToMinor, formatAmount, parseAmount } from './ledger.amounts';
 import {
   type CreditLineSet,
@@ -115,6 +115,13 @@ export interface TransfersDecision {
   events: LedgerEvent[];
   /** Parallel to the command's requests and their transfers. */
   results: TransferResult[][];
+  /** What the events do to the state they were decided on, for applyDecided. */
+  readonly effect: DecisionEffect;
+}
+
+/** Opaque to callers: the overlay a decision was made on. */
+export interface DecisionEffect {
+  readonly state: LedgerState;
 }
 
 // ------------------------------------------------------------------------------------------------ accounts
@@ -335,7 +342,7 @@ const dueExpiries = (state: LedgerState, atMs: number): string[] => {
  * What a batch has done so far, over the state it must not change: copies of the accounts it touched, the
  * transfers it created, the pending transfers it resolved. A linked chain records how to undo its steps.
  */
-class Overlay {
+class Overlay implements DecisionEffect {
   readonly accounts = new Map<string, Account>();
   readonly transfers = new Map<string, TransferRecord>();
   readonly pendings = new Map<string, Pending>();
@@ -405,8 +412,46 @@ const sameFields = (t: TransferInput, r: TransferRecord, currency: Currency): bo
   return parsed.ok && parsed.minor === canonicalToMinor(r.amount, currency);
 };
 
+/**
+ * The record of an accepted transfer, its members set in RFC 8785 order (amount, code, creditAccount, debitAccount,
+ * id, linked, pendingId, period, phase, ref, timeoutMs) and none undefined, so that the audit chain, which stores
+ * data in that order, stores a ledger batch as it is instead of copying every record to sort it.
+ */
+const canonicalRecord = (
+  t: TransferInput,
+  debitAccount: string,
+  creditAccount: string,
+  amount: string,
+  phase: TransferPhase,
+  pendingId: string | undefined,
+): TransferRecord => {
+  const r = { amount } as TransferRecord;
+  if (t.code !== undefined) r.code = t.code;
+  r.creditAccount = creditAccount;
+  r.debitAccount = debitAccount;
+  r.id = t.id;
+  if (t.linked === true) r.linked = true;
+  if (pendingId !== undefined) r.pendingId = pendingId;
+  if (t.period !== undefined) r.period = t.period;
+  if (phase !== 'single') r.phase = phase;
+  if (t.ref !== undefined) r.ref = t.ref;
+  if (phase === 'pending' && t.timeoutMs !== undefined) r.timeoutMs = t.timeoutMs;
+  return r;
+};
+
 type Checked = { ok: true; record: TransferRecord } | { ok: false; code: TransferResultCode };
 const fail = (code: TransferResultCode): Checked => ({ ok: false, code });
+
+/**
+ * The canonical string of a checked amount: the caller's own string when it already is one (the usual case, which
+ * saves formatting a string per transfer), else the formatted minor units.
+ */
+const canonicalAmount = (given: string, minor: bigint, currency: Currency): string => {
+  const digits = minorUnits[currency];
+  const dot = given.indexOf('.');
+  const canonical = digits === 0 ? dot < 0 : dot >= 0 && given.length - dot - 1 === digits;
+  return canonical ? given : formatAmount(minor, currency);
+};
 
 const amountCheck = (
   amount: unknown,
@@ -476,15 +521,15 @@ const checkNew = (o: Overlay, t: TransferInput, phase: 'single' | 'pending'): Ch
   o.saveForUndo(d);
   o.saveForUndo(c);
   move(d, c, phase, a, 0n);
-  const record: TransferRecord = {
-    id: t.id,
-    debitAccount: t.debitAccount as string,
-    creditAccount: t.creditAccount as string,
-    amount: formatAmount(a, currency),
-  };
+  const record = canonicalRecord(
+    t,
+    t.debitAccount as string,
+    t.creditAccount as string,
+    canonicalAmount(t.amount as string, a, currency),
+    phase,
+    undefined,
+  );
   if (phase === 'pending') {
-    record.phase = 'pending';
-    if (t.timeoutMs !== undefined) record.timeoutMs = t.timeoutMs;
     const expiresAtMs = t.timeoutMs === undefined ? null : o.atMs + t.timeoutMs;
     o.pendings.set(t.id, { record, amount: a, status: 'pending', expiresAtMs });
     if (o.undo !== null) o.undo.push(() => o.pendings.delete(t.id));
@@ -543,14 +588,7 @@ const checkResolve = (o: Overlay, t: TransferInput, phase: 'post' | 'void'): Che
   if (o.undo !== null) o.undo.push(() => (updated.status = before));
   return {
     ok: true,
-    record: {
-      id: t.id,
-      debitAccount: p.debitAccount,
-      creditAccount: p.creditAccount,
-      amount: formatAmount(posted, currency),
-      phase,
-      pendingId,
-    },
+    record: canonicalRecord(t, p.debitAccount, p.creditAccount, formatAmount(posted, currency), phase, pendingId),
   };
 };
 
@@ -567,12 +605,7 @@ const checkTransfer = (o: Overlay, t: TransferInput): Checked => {
   if (refused !== null) return fail(refused);
   const checked = phase === 'single' || phase === 'pending' ? checkNew(o, t, phase) : checkResolve(o, t, phase);
   if (!checked.ok) return checked;
-  const record = checked.record;
-  if (t.linked === true) record.linked = true;
-  if (t.code !== undefined) record.code = t.code;
-  if (t.ref !== undefined) record.ref = t.ref;
-  if (t.period !== undefined) record.period = t.period;
-  o.transfers.set(t.id, record);
+  o.transfers.set(t.id, checked.record);
   if (o.undo !== null) o.undo.push(() => o.transfers.delete(t.id));
   return checked;
 };
@@ -597,7 +630,7 @@ export const decideTransfers = (cmd: CreateTransfers, state: LedgerState): Trans
       move(d, c, 'void', 0n, p.amount);
       p.status = 'expired';
     }
-    events.push({ type: 'PendingTransfersExpired', data: { currency: state.currency, at, ids: expired } });
+    events.push({ type: 'PendingTransfersExpired', data: { at, currency: state.currency, ids: expired } });
   }
 
   const committed: TransferRecord[] = [];
@@ -627,9 +660,47 @@ export const decideTransfers = (cmd: CreateTransfers, state: LedgerState): Trans
     results.push(out);
   }
   if (committed.length > 0) {
-    events.push({ type: 'TransfersCommitted', data: { currency: state.currency, at, transfers: committed } });
+    // Members in canonical order, like the records (see canonicalRecord).
+    events.push({ type: 'TransfersCommitted', data: { at, currency: state.currency, transfers: committed } });
   }
-  return { events, results };
+  return { events, results, effect: o };
+};
+
+/**
+ * Applies a decision to the state it was decided on, leaving exactly the state that evolving its events would
+ * (ledger.property.spec.ts proves it on random batches), without checking and parsing every transfer again: the
+ * decision already holds every account, transfer and hold it changed. The ledger's hot path once the decision's
+ * events are durable; replay uses evolve. The state must not have changed since the decision was made.
+ */
+export const applyDecided = (state: LedgerState, decision: TransfersDecision): void => {
+  const o = decision.effect as Overlay;
+  assert(o.state === state, 'a decision applies only to the state it was decided on');
+  if (decision.events.length === 0) return;
+  // Evolve creates an account only for a transfer it records; the overlay may also hold one a refused transfer
+  // looked at. New accounts are rare, so the recorded transfers are scanned only when there are any.
+  let fresh: Set<string> | null = null;
+  for (const [key, account] of o.accounts) {
+    if (state.accounts.has(key)) state.accounts.set(key, account);
+    else (fresh ??= new Set()).add(key);
+  }
+  if (fresh !== null) {
+    for (const e of decision.events) {
+      if (e.type !== 'TransfersCommitted') continue;
+      for (const r of e.data.transfers) {
+        for (const key of [r.debitAccount, r.creditAccount]) {
+          if (fresh.delete(key)) state.accounts.set(key, o.accounts.get(key) as Account);
+        }
+      }
+    }
+  }
+  for (const [id, record] of o.transfers) state.transfers.set(id, record);
+  for (const [id, pending] of o.pendings) {
+    const known = state.pendings.has(id);
+    state.pendings.set(id, pending);
+    if (!known && pending.expiresAtMs !== null) heapPush(state.expiries, [pending.expiresAtMs, id]);
+  }
+  if (o.atMs > state.atMs) state.atMs = o.atMs;
+  pruneExpiries(state);
 };
 
 const decideChain = (

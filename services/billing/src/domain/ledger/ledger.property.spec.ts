@@ -2,6 +2,7 @@
 // redelivering inputs in any order leaves the same final balances as delivering each once.
 import fc from 'fast-check';
 import {
+  applyDecided,
   assertLedgerBalanced,
   decideCreditLine,
   decideExpiry,
@@ -85,6 +86,42 @@ describe('ledger properties', () => {
           // Every transfer gets exactly one result.
           expect(results.map((r) => r.length)).toEqual(b.requests.map((r) => r.length));
           assertLedgerBalanced(s);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('applying a decision whole leaves exactly the state that evolving its events leaves', () => {
+    // The live ledger applies its decisions (applyDecided); a restart replays their events (evolve). Both must
+    // arrive at the same accounts, transfers, holds, expiry queue and clock, batch after batch.
+    const snapshot = (s: LedgerState) => ({
+      atMs: s.atMs,
+      accounts: [...s.accounts].sort(([a], [b]) => (a < b ? -1 : 1)),
+      transfers: [...s.transfers].sort(([a], [b]) => (a < b ? -1 : 1)),
+      pendings: [...s.pendings].sort(([a], [b]) => (a < b ? -1 : 1)),
+      // A heap's layout depends on push order; what it holds and what is on top are what count.
+      expiries: [...s.expiries].sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1)),
+      top: s.expiries[0]?.[0],
+    });
+    fc.assert(
+      fc.property(fc.array(batch, { maxLength: 12 }), (batches) => {
+        const evolved = fresh();
+        const applied = fresh();
+        for (const b of batches) {
+          const now = new Date(t0 + b.atMs);
+          for (const s of [evolved, applied]) {
+            if (b.expire) {
+              decideExpiry({ type: 'ExpirePendingTransfers', metadata: { now } }, s).forEach((e) => evolve(s, e));
+            }
+          }
+          const cmd = { type: 'CreateTransfers' as const, data: { requests: b.requests }, metadata: { now } };
+          const d1 = decideTransfers(cmd, evolved);
+          d1.events.forEach((e) => evolve(evolved, e));
+          const d2 = decideTransfers(cmd, applied);
+          expect(d2.results).toEqual(d1.results);
+          applyDecided(applied, d2);
+          expect(snapshot(applied)).toEqual(snapshot(evolved));
         }
       }),
       { numRuns: 300 },
