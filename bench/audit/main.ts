@@ -149,7 +149,7 @@ const main = async (): Promise<void> => {
         bench: 'audit',
         events: EVENTS,
         streams: STREAMS,
-        ratio: { verify_vs_raw_read: Number(ratio.toFixed(3)) },
+        ratios: { verify_vs_raw_read: Number(ratio.toFixed(3)) },
         metrics: {
           verify_events_per_s: verifyRate,
           raw_read_events_per_s: rawRate,

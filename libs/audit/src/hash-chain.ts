@@ -226,6 +226,32 @@ export const envelopeText = (
   `{"data":${dataText},"id":${JSON.stringify(e.id)},"metadata":${metadataText},` +
   `"revision":"${e.revision.toString()}","stream":${JSON.stringify(e.stream)},"type":${JSON.stringify(e.type)}}`;
 
+const HASH_MEMBER = `,"${HASH}":"`;
+/** `,"cx.hash":"<64 hex>"}`: how the metadata text a chained writer stores ends (cx.hash is set last). */
+const HASH_SUFFIX_LENGTH = HASH_MEMBER.length + 64 + 2;
+
+/**
+ * The hash of an event computed from the exact text a store read it from, or undefined when that text is not in
+ * the form a chained writer stores (canonical data; canonical metadata with `cx.hash` appended last). No value is
+ * serialised again: verify hashes every event, and this is most of that work.
+ *
+ * A result equal to the stored `cx.hash` proves the stored text is exactly what was hashed: the envelope's fixed
+ * members separate two texts that are each one complete JSON value (the store parsed them), so no other pair of
+ * texts makes the same envelope. Any other result proves nothing (a writer that spelled the same values
+ * differently, e.g. integer-like keys, which JSON.stringify puts first): the caller then recomputes from the
+ * values with eventHash, which decides.
+ */
+export const eventHashFromText = (
+  e: Pick<HashInput, 'stream' | 'revision' | 'id' | 'type'>,
+  text: { data: string; metadata: string | null },
+): string | undefined => {
+  const m = text.metadata;
+  if (m === null || m.length <= HASH_SUFFIX_LENGTH || m.charCodeAt(m.length - 1) !== 0x7d) return undefined;
+  const cut = m.length - HASH_SUFFIX_LENGTH;
+  if (!m.startsWith(HASH_MEMBER, cut)) return undefined;
+  return sha256Hex(envelopeText(e, text.data, `${m.slice(0, cut)}}`));
+};
+
 /** An event ready to append, with the JSON texts of its data and metadata as they are to be stored. */
 export interface ChainedEvent extends UnchainedEvent {
   text: { data: string; metadata: string };

@@ -6,5 +6,5 @@ export * from './open-event-store';
 // The embedded adapter. The contract suite (event-store.contract.ts) is test code and is not exported here.
 export { SqliteEventStore, type SqliteEventStoreOptions } from './sqlite/sqlite-event-store.adapter';
 export * from './validate-append';
-export { attachJsonText, jsonTextOf, type EventJsonText } from './json-text';
+export { attachJsonText, jsonTextOf, storedTextOf, type EventJsonText } from './json-text';
 export * from './catch-up-projection';

@@ -18,6 +18,7 @@ import type {
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 import { serialiseEvents, validateFilter, validateMaxCount, type SerialisedEvent } from './append-input';
 import { notifyAppend, onAppend } from './append-notifier';
+import { attachStoredText } from '../json-text';
 import { applyPragmas, migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema';
 
 // The embedded event store: one SQLite file in WAL mode, EventStoreDB's semantics (the contract suite in
@@ -83,16 +84,21 @@ const EVENT_COLUMNS = 'position, stream, revision, event_id, type, data, metadat
 
 const toPosition = (p: bigint): Position => ({ commit: p, prepare: p });
 
-const toRecorded = (r: EventRow): RecordedEvent => ({
-  id: r[3],
-  streamId: r[1],
-  revision: r[2],
-  type: r[4],
-  data: JSON.parse(r[5]) as unknown,
-  metadata: r[6] === null ? {} : (JSON.parse(r[6]) as Record<string, unknown>),
-  created: new Date(Number(r[7])),
-  position: toPosition(r[0]),
-});
+/** A row as an event, with the row's own JSON text attached (json-text.ts). */
+const toRecorded = (r: EventRow): RecordedEvent =>
+  attachStoredText(
+    {
+      id: r[3],
+      streamId: r[1],
+      revision: r[2],
+      type: r[4],
+      data: JSON.parse(r[5]) as unknown,
+      metadata: r[6] === null ? {} : (JSON.parse(r[6]) as Record<string, unknown>),
+      created: new Date(Number(r[7])),
+      position: toPosition(r[0]),
+    },
+    { data: r[5], metadata: r[6] },
+  );
 
 const isSqliteError = (e: unknown): e is Error & { code: string } =>
   e instanceof Error && e.name === 'SqliteError' && typeof (e as { code?: unknown }).code === 'string';
