@@ -13,6 +13,7 @@ import type {
 } from './bus.port';
 import { DLQ_HEADERS, deadLetterTopic } from './bus.port';
 import { InvalidBusCall, isRetriable } from './bus.errors';
+import { inContextOf } from './correlation';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 5_000, multiplier: 2 };
@@ -119,8 +120,11 @@ export const deliverBatch = async (batch: MessageBatch, ctx: DeliveryContext): P
   if (last === undefined) return;
   // Adapters deliver every message with attempt 1, so the first try hands over the batch as it is; only a retry
   // pays for copies that carry the new attempt count.
+  // Each try runs in the batch's correlation context (see inContextOf), so what the handler appends names its cause.
   const outcome = await withRetries(batch.messages[0], ctx, (attempt) =>
-    handleBatch(attempt === 1 ? batch : { ...batch, messages: batch.messages.map((m) => ({ ...m, attempt })) }),
+    inContextOf(batch.messages, () =>
+      handleBatch(attempt === 1 ? batch : { ...batch, messages: batch.messages.map((m) => ({ ...m, attempt })) }),
+    ),
   );
   if (outcome === 'stopped') return;
   if (outcome === 'ok') {
@@ -144,7 +148,9 @@ const deliverOne = async (
   handle: MessageHandler,
   ctx: DeliveryContext,
 ): Promise<boolean> => {
-  const outcome = await withRetries(message, ctx, (attempt) => handle({ ...message, attempt }));
+  const outcome = await withRetries(message, ctx, (attempt) =>
+    inContextOf([message], () => handle({ ...message, attempt })),
+  );
   if (outcome === 'stopped') return false;
   if (outcome !== 'ok') await ctx.deadLetter(deadLetterOf(message, outcome.error, outcome.attempts));
   await ctx.markDone(message);
@@ -167,7 +173,8 @@ const withRetries = async (
       return 'ok';
     } catch (error) {
       const willRetry = isRetriable(error) && attempt < ctx.policy.maxAttempts;
-      if (subject) ctx.onFailure?.(subject, error, willRetry);
+      // Reported in the message's context, so the log line of a retry or a dead letter names the request behind it.
+      if (subject) inContextOf([subject], () => ctx.onFailure?.(subject, error, willRetry));
       if (!willRetry) return { error, attempts: attempt };
       await ctx.heartbeat();
       await ctx.delay(backoffMs(ctx.policy.backoff, attempt));

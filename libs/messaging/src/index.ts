@@ -13,4 +13,6 @@ export * from './relay/relay-headers';
 export * from './relay/relay-checkpoint';
 export * from './relay/envelope';
 export * from './idempotent/effect-stream';
+export * from './correlation';
+export * from './telemetry';
 // The contract suite (bus.contract.ts) is test code and is not exported here.

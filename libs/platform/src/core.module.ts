@@ -1,9 +1,19 @@
-import { DynamicModule, Global, Inject, Module, OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import {
+  DynamicModule,
+  Global,
+  Inject,
+  Module,
+  OnApplicationShutdown,
+  type OnModuleInit,
+  Optional,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { CLOCK, type Clock } from '@cx/shared-kernel';
 import { EVENT_STORE, type EventStore } from '@cx/event-store';
+import { MESSAGE_BUS, type MessageBus, telemetryOf } from '@cx/messaging';
 import type { CxConfig } from './config';
+import { installCorrelation } from './correlation';
 import { HealthController } from './health.controller';
 import { MeteredEventStore, Metrics, METRICS, MetricsController } from './metrics';
 import { SimClockController } from './sim-clock.controller';
@@ -21,13 +31,22 @@ export class CoreModule implements OnModuleInit, OnApplicationShutdown {
     @Inject(EVENT_STORE) private readonly store: EventStore,
     @Inject(METRICS) private readonly metrics: Metrics,
     private readonly http: HttpAdapterHost,
+    @Optional() @Inject(MESSAGE_BUS) private readonly bus?: MessageBus,
   ) {}
 
-  /** Times every HTTP request (before the server starts listening, when Fastify still takes hooks). */
+  /**
+   * Times every HTTP request and gives it a correlation id (before the server starts listening, when Fastify
+   * still takes hooks), and adds the host's bus (if it has one) to /metrics.
+   */
   onModuleInit(): void {
     const adapter = this.http.httpAdapter as { getInstance?: () => unknown } | undefined;
     const instance = adapter?.getInstance?.() as FastifyInstance | undefined;
-    if (instance?.addHook !== undefined) this.metrics.instrument(instance);
+    if (instance?.addHook !== undefined) {
+      installCorrelation(instance);
+      this.metrics.instrument(instance);
+    }
+    const telemetry = telemetryOf(this.bus);
+    if (telemetry !== undefined) this.metrics.observeBus(telemetry);
   }
 
   static forRoot(deps: { config: CxConfig; store: EventStore; clock: Clock; metrics?: Metrics }): DynamicModule {

@@ -1,10 +1,21 @@
 import type { LoggerService } from '@nestjs/common';
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
+import { currentCorrelation } from '@cx/messaging';
 
-// Structured JSON logs on stdout (pino). Nest's own log lines go through the same logger.
+// Structured JSON logs on stdout (pino). Nest's own log lines go through the same logger. A line written while a
+// request or a delivered message is handled carries its `correlationId` and `causationId`, so one grep follows a
+// request from the HTTP edge through every consumer it set off, in every process.
 
-export const createLogger = (level: string, name = 'cx'): Logger =>
-  pino({ name, level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime });
+export const correlationFields = (): { correlationId?: string; causationId?: string } => {
+  const c = currentCorrelation();
+  return c === undefined ? {} : { correlationId: c.correlationId, causationId: c.causationId };
+};
+
+export const createLogger = (level: string, name = 'cx', destination?: DestinationStream): Logger =>
+  pino(
+    { name, level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, mixin: correlationFields },
+    destination,
+  );
 
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}

@@ -19,6 +19,7 @@ import { errorFields, stderrBusLogger } from '../bus.logger';
 import type { DeadLetter, Handling, RetryPolicy } from '../delivery';
 import { deliverBatch, handlingOf, retryPolicy } from '../delivery';
 import { partitionForKey } from '../partition-for-key';
+import { type ConsumerLag, MessagingTelemetry } from '../telemetry';
 
 export interface InProcessBusOptions {
   /** Most messages handed to a handler at once; 100 unless given. */
@@ -169,6 +170,7 @@ class PartitionWorker {
           handling: owner.handling,
           deadLetter: async (letter: DeadLetter) => {
             await this.bus.publish(letter.topic, [letter]);
+            this.bus.telemetry.deadLettered(this.group.name, name);
             this.bus.logger.error('message dead-lettered', {
               group: this.group.name,
               topic: name,
@@ -266,6 +268,11 @@ class Group {
 export class InProcessBus implements MessageBus {
   readonly maxBatchSize: number;
   readonly logger: BusLogger;
+  /** Lag is exact here (the log and the offsets are in memory); the bus is always healthy while open. */
+  readonly telemetry = new MessagingTelemetry({
+    consumerLag: async () => this.consumerLag(),
+    health: async () => (this.closed ? { status: 'down', error: 'the bus is closed' } : { status: 'ok' }),
+  });
   private readonly topics = new Map<string, TopicState>();
   private readonly groups = new Map<string, Group>();
   private closed = false;
@@ -343,6 +350,22 @@ export class InProcessBus implements MessageBus {
    */
   retained(topic: string): number {
     return this.topicState(topic).partitions.reduce((n, log) => n + log.messages.length, 0);
+  }
+
+  /** Per group and topic: messages published and not yet committed by the group. */
+  consumerLag(): ConsumerLag[] {
+    const out: ConsumerLag[] = [];
+    for (const g of this.groups.values()) {
+      const byTopic = new Map<string, number>();
+      for (const [key, committed] of g.committed) {
+        const [topic, partition] = key.split('\u0000') as [string, string];
+        const log = this.topics.get(topic)?.partitions[Number(partition)];
+        if (log === undefined) continue;
+        byTopic.set(topic, (byTopic.get(topic) ?? 0) + Math.max(0, log.base + log.messages.length - committed));
+      }
+      for (const [topic, messages] of byTopic) out.push({ group: g.name, topic, messages });
+    }
+    return out;
   }
 
   /**

@@ -23,12 +23,13 @@ import type {
 } from 'kafkajs';
 import { CompressionTypes, Kafka, KafkaJSError, logLevel, Partitioners } from 'kafkajs';
 import type { Consumer, DeliveredMessage, MessageBus, OutgoingMessage, SubscribeOptions, TopicSpec } from '../bus.port';
-import { deadLetterTopic, isDeadLetterTopic } from '../bus.port';
+import { DLQ_HEADERS, deadLetterTopic, isDeadLetterTopic } from '../bus.port';
 import { BusUnavailable, InvalidBusCall, MessagingError, UnknownTopic } from '../bus.errors';
 import type { BusLogger } from '../bus.logger';
 import { errorFields, stderrBusLogger } from '../bus.logger';
 import type { DeadLetter } from '../delivery';
 import { deliverBatch, handlingOf, retryPolicy } from '../delivery';
+import { type BusHealth, type ConsumerLag, MessagingTelemetry, withTimeout } from '../telemetry';
 
 export interface KafkaBusOptions {
   brokers: string[];
@@ -62,6 +63,8 @@ const EXPECTED_RETRIABLE = new Set([
 ]);
 
 const DEFAULT_RETRY: RetryOptions = { initialRetryTime: 200, maxRetryTime: 5_000, retries: 10, multiplier: 2 };
+/** How long a lag scrape may wait for the broker before /metrics answers without it. */
+const LAG_TIMEOUT_MS = 3_000;
 
 export class KafkaBus implements MessageBus {
   private readonly kafka: Kafka;
@@ -74,6 +77,10 @@ export class KafkaBus implements MessageBus {
   /** Every socket kafkajs opened for this bus, so that close() can end the ones its disconnect() forgets. */
   private readonly sockets = new Set<Socket>();
   private closed = false;
+  readonly telemetry = new MessagingTelemetry({
+    consumerLag: () => this.consumerLag(),
+    health: (timeoutMs) => this.health(timeoutMs),
+  });
 
   constructor(private readonly opts: KafkaBusOptions) {
     this.logger = opts.logger ?? stderrBusLogger;
@@ -237,6 +244,7 @@ export class KafkaBus implements MessageBus {
     };
     const wrapped = new KafkaBusConsumer({
       group,
+      topics: opts.topics,
       logger: this.logger,
       restartDelayMs: retry.initialRetryTime ?? 300,
       create: (w) => create(w),
@@ -289,8 +297,91 @@ export class KafkaBus implements MessageBus {
     };
   }
 
+  /**
+   * Per group of this bus's consumers and topic: each partition's high watermark minus the group's committed
+   * offset (its low watermark when it has committed nothing yet), summed. Read from the broker, so it includes
+   * what other members of the group handled.
+   */
+  async consumerLag(): Promise<ConsumerLag[]> {
+    if (this.closed) return [];
+    const groups = new Map<string, Set<string>>();
+    for (const c of this.consumers) {
+      const topics = groups.get(c.group) ?? new Set<string>();
+      for (const t of c.topics) topics.add(t);
+      groups.set(c.group, topics);
+    }
+    if (groups.size === 0) return [];
+    return withTimeout(
+      translate('read consumer lag', async () => {
+        const admin = await this.connectedAdmin();
+        const ends = new Map<string, Map<number, { high: bigint; low: bigint }>>();
+        const endOf = async (topic: string) => {
+          let end = ends.get(topic);
+          if (end === undefined) {
+            const offsets = await admin.fetchTopicOffsets(topic);
+            end = new Map(offsets.map((o) => [o.partition, { high: BigInt(o.high), low: BigInt(o.low) }]));
+            ends.set(topic, end);
+          }
+          return end;
+        };
+        const out: ConsumerLag[] = [];
+        for (const [groupId, topics] of groups) {
+          const committed = await admin.fetchOffsets({ groupId, topics: [...topics] });
+          for (const t of committed) {
+            const end = await endOf(t.topic);
+            let lag = 0n;
+            for (const p of t.partitions) {
+              const e = end.get(p.partition);
+              if (e === undefined) continue;
+              const at = BigInt(p.offset) >= 0n ? BigInt(p.offset) : e.low;
+              if (e.high > at) lag += e.high - at;
+            }
+            out.push({ group: groupId, topic: t.topic, messages: Number(lag) });
+          }
+        }
+        return out;
+      }),
+      LAG_TIMEOUT_MS,
+      'consumer lag',
+    );
+  }
+
+  /**
+   * Whether a broker answers a metadata request (describeCluster) within `timeoutMs`, on a client of its own
+   * that does not retry, so a broker that is away answers "down" at once instead of after the bus's retries.
+   */
+  async health(timeoutMs: number): Promise<BusHealth> {
+    if (this.closed) return { status: 'down', error: 'the bus is closed' };
+    // A client of its own: the bus's client retries connecting for tens of seconds, which would outlive the probe.
+    const admin = new Kafka({
+      clientId: `${this.opts.clientId}-health`,
+      brokers: this.opts.brokers,
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: timeoutMs,
+      requestTimeout: timeoutMs,
+      retry: { retries: 0 },
+      socketFactory: this.trackedSockets(),
+    }).admin({ retry: { retries: 0 } });
+    const probe = (async () => {
+      try {
+        await admin.connect();
+        const cluster = await admin.describeCluster();
+        return { brokers: cluster.brokers.length, controller: cluster.controller, clusterId: cluster.clusterId };
+      } finally {
+        await admin.disconnect().catch(() => undefined);
+      }
+    })();
+    try {
+      return { status: 'ok', details: await withTimeout(probe, timeoutMs, 'describeCluster') };
+    } catch (e) {
+      probe.catch(() => undefined);
+      return { status: 'down', error: String(errorFields(e)['error']) };
+    }
+  }
+
   private async publishDeadLetter(group: string, letter: DeadLetter): Promise<void> {
     await this.publish(letter.topic, [letter]);
+    this.telemetry.deadLettered(group, letter.headers[DLQ_HEADERS.originalTopic] ?? letter.topic);
     this.logger.error('message dead-lettered', { group, dlq: letter.topic, headers: letter.headers });
   }
 
@@ -339,6 +430,7 @@ export class KafkaBus implements MessageBus {
 
 interface KafkaBusConsumerDeps {
   group: string;
+  topics: readonly string[];
   logger: BusLogger;
   restartDelayMs: number;
   create(wrapped: KafkaBusConsumer): KafkaConsumer;
@@ -360,6 +452,14 @@ class KafkaBusConsumer implements Consumer {
   private closed: Promise<void> | undefined;
 
   constructor(private readonly deps: KafkaBusConsumerDeps) {}
+
+  get group(): string {
+    return this.deps.group;
+  }
+
+  get topics(): readonly string[] {
+    return this.deps.topics;
+  }
 
   /** Creates and runs a kafkajs consumer; rejects if the first start fails. */
   start(): Promise<void> {

@@ -1,7 +1,9 @@
+import { comparePositions } from '@cx/event-store';
 import type { EventFilter, EventStore, Position, RecordedEvent, Subscription } from '@cx/event-store';
 import type { MessageBus, OutgoingMessage } from '../bus.port';
 import { RelayCheckpoint, checkpointStream } from './relay-checkpoint';
 import { relayHeaders } from './relay-headers';
+import { type RelayProbe, telemetryOf } from '../telemetry';
 
 // The relay follows the store and publishes integration events to the bus (DESIGN.md, "How an event travels").
 // Nothing publishes from a command handler: a handler appends, and the relay, following `$all` with a catch-up
@@ -53,8 +55,12 @@ export interface RelayOptions {
 
 const TIMEOUT = Symbol('timeout');
 
-export class Relay {
+export class Relay implements RelayProbe {
   private readonly checkpoint: RelayCheckpoint;
+  private readonly filter: EventFilter;
+  /** The last event the bus acknowledged (or the checkpoint it resumed from); null before the first. */
+  private acknowledged: Position | null = null;
+  private unregister: (() => void) | undefined;
   private readonly maxBatch: number;
   private readonly maxDelayMs: number;
   private readonly checkpointIntervalMs: number;
@@ -72,15 +78,40 @@ export class Relay {
     this.checkpointIntervalMs = opts.checkpointIntervalMs ?? 1_000;
     if (!Number.isInteger(this.maxBatch) || this.maxBatch < 1)
       throw new TypeError('maxBatch must be a positive integer');
+    this.filter = { streamNamePrefixes: opts.routes.flatMap((r) => r.streamPrefixes) };
+  }
+
+  get name(): string {
+    return this.opts.name;
+  }
+
+  /**
+   * Events recorded after the last acknowledged batch that this relay's filter selects, up to `cap`. Counted from
+   * the store rather than as head minus position, because positions also count events the relay never publishes
+   * (its own checkpoints, other services' streams) and are byte offsets on EventStoreDB.
+   */
+  async lag(cap: number): Promise<number> {
+    const after = this.acknowledged;
+    let n = 0;
+    for await (const e of this.opts.store.readAll({
+      fromPosition: after ?? 'start',
+      filter: this.filter,
+      maxCount: cap + 1,
+    })) {
+      if (after !== null && comparePositions(e.position, after) <= 0) continue;
+      if (++n >= cap) break;
+    }
+    return n;
   }
 
   /** Resumes after the checkpoint and runs until `stop()`. Resolves once the subscription is open. */
   async start(): Promise<void> {
     if (this.loop) throw new TypeError('relay already started');
     const from = this.opts.durable === false ? null : await this.checkpoint.load();
-    const filter: EventFilter = { streamNamePrefixes: this.opts.routes.flatMap((r) => r.streamPrefixes) };
-    this.subscription = this.opts.store.subscribeToAll({ fromPosition: from ?? 'start', filter });
+    this.acknowledged = from;
+    this.subscription = this.opts.store.subscribeToAll({ fromPosition: from ?? 'start', filter: this.filter });
     this.loop = this.run(this.subscription);
+    this.unregister = telemetryOf(this.opts.bus)?.addRelay(this);
   }
 
   /** The loop's outcome: rejects if publishing failed for good (the process should restart the relay). */
@@ -91,6 +122,7 @@ export class Relay {
   /** Publishes what it holds, checkpoints, and ends. */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.unregister?.();
     await this.subscription?.unsubscribe();
     await this.loop?.catch(() => undefined);
   }
@@ -173,6 +205,7 @@ export class Relay {
     for (const [topic, list] of batch.byTopic) sends.push(this.opts.bus.publish(topic, list));
     await Promise.all(sends);
     this.unsaved = batch.last;
+    this.acknowledged = batch.last;
     if (Date.now() - this.lastCheckpointAt >= this.checkpointIntervalMs) await this.saveCheckpoint();
     this.opts.onPublished?.({ events: batch.events, messages: batch.messages, position: batch.last });
   }
