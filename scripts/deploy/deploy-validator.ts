@@ -902,14 +902,18 @@ const checkK8s = (
       problems.push(
         `${c.where}: containerPort ${(k.ports ?? []).map((p) => p.containerPort).join(', ') || '(none)'} is not the port ${c.process} listens on (${port}, PORT)`,
       );
+    // Readiness on /health (store and broker); liveness on /health/live, which does not depend on them: a broker
+    // outage takes pods out of service instead of restarting them all.
+    const probePaths = { readinessProbe: '/health', livenessProbe: '/health/live' } as const;
     for (const probe of ['readinessProbe', 'livenessProbe'] as const) {
+      const want = probePaths[probe];
       const get = k[probe]?.httpGet;
       if (!get) {
-        problems.push(`${c.where}: no ${probe} with httpGet on /health`);
+        problems.push(`${c.where}: no ${probe} with httpGet on ${want}`);
         continue;
       }
-      if (get.path !== '/health' || !proc.publicPaths.has(get.path))
-        problems.push(`${c.where}: ${probe} asks ${get.path}, not the public /health route`);
+      if (get.path !== want || !proc.publicPaths.has(get.path))
+        problems.push(`${c.where}: ${probe} asks ${get.path}, not the public ${want} route`);
       const p = resolvePort(get.port, k);
       if (p !== port)
         problems.push(
@@ -952,7 +956,7 @@ const checkK8s = (
     'k8s/: kustomization resources exist and cover every file; every document against the Kubernetes OpenAPI schema ' +
       '(kubernetes-models validate()) and for unknown fields (its TypeScript interfaces); per Deployment: selector, one replica + Recreate, the code reads every variable ' +
       '(ConfigMaps resolved), its config loaders accept the environment, store and audit key on a claim, containerPort ' +
-      'is the listening port, readiness and liveness on /health at that port, resources, runAsNonRoot; Services target ' +
+      'is the listening port, readiness on /health and liveness on /health/live at that port, resources, runAsNonRoot; Services target ' +
       'that port; gateway upstreams name the Services and ports',
   );
 };
