@@ -16,6 +16,7 @@ export default tseslint.config(
       '.cache/**',
       'coverage/**',
       'web/dist/**',
+      'web/e2e/artifacts/**',
       'libs/contracts/src/gen/**',
     ],
   },
@@ -69,6 +70,25 @@ export default tseslint.config(
     ];
   }),
   { files: ['libs/*/src/domain/**/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: [domainRule] }] } },
+  // The web console (web/src, .ts and .tsx) is a browser bundle: it reaches the exchange over HTTP only, never by
+  // importing server code or Node built-ins (its end-to-end test in web/e2e may).
+  {
+    files: ['web/src/**/*.ts', 'web/src/**/*.tsx'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['@cx/*', '**/libs/**', '**/services/**', '**/apps/**'],
+              message: 'the console talks to /v1 only.',
+            },
+            { group: ['node:*'], message: 'the console runs in the browser.' },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.js', '**/*.cjs', '**/*.mjs'],
     rules: { '@typescript-eslint/no-require-imports': 'off' },

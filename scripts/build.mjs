@@ -1,5 +1,6 @@
 // Compiles apps/, libs/ and services/ to dist/ with swc (type checking is `npm run typecheck`).
 // The @cx/* path aliases of tsconfig.json are rewritten to relative paths, so dist/ runs on plain node.
+// Then builds the web console (web/) with vite into dist/web, which the embedded exchange and the gateway serve at /.
 import { readFileSync, mkdirSync, writeFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { transformFileSync } from '@swc/core';
@@ -36,3 +37,7 @@ for (const top of ['apps', 'libs', 'services']) {
   }
 }
 console.log(`built ${count} files into dist/`);
+
+const { build } = await import('vite');
+await build({ configFile: join(root, 'web', 'vite.config.ts'), logLevel: 'warn' });
+console.log('built the web console into dist/web/');

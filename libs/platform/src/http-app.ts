@@ -3,6 +3,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyServerOptions } from 'fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { EVENT_STORE, type EventStore } from '@cx/event-store';
+import { type ConsoleOptions, registerConsole } from './console-static';
 import { ErrorFilter, validationError } from './http-errors';
 import { IdempotencyInterceptor } from './idempotency.interceptor';
 import { type RateLimit, RateLimitInterceptor } from './rate-limit.interceptor';
@@ -17,11 +18,12 @@ const storeOf = (app: NestFastifyApplication): EventStore | null => {
 
 /**
  * Everything every cx HTTP app shares: strict validation of bodies and queries, the error filter,
- * OpenAPI at /openapi.json and Swagger UI at /docs, and security headers.
+ * OpenAPI at /openapi.json and Swagger UI at /docs, and security headers. With `console`, the process that serves
+ * the public API (embedded, or the gateway) also serves the built web console at / (see console-static.ts).
  */
 export const configureHttpApp = async (
   app: NestFastifyApplication,
-  opts: { title?: string; rateLimit?: RateLimit } = {},
+  opts: { title?: string; rateLimit?: RateLimit; console?: ConsoleOptions } = {},
 ): Promise<void> => {
   app.useGlobalPipes(
     new ValidationPipe({
@@ -50,6 +52,8 @@ export const configureHttpApp = async (
     reply.header('referrer-policy', 'no-referrer');
     return payload;
   });
+
+  if (opts.console !== undefined) registerConsole(fastify, opts.console);
 
   const config = new DocumentBuilder()
     .setTitle(opts.title ?? 'cx: compute exchange')

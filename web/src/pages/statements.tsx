@@ -1,0 +1,332 @@
+import { useState } from 'react';
+import { ApiError, getAll, getJson, type Me, request } from '../api';
+import { useI18n } from '../i18n';
+import type { Account, LedgerView, Statement, Transfer } from '../types';
+import { ErrorBox, Section, Show, useAsync } from '../ui';
+
+// Statements: pick an account and a period from its statement list, read the statement (lines, shortfalls,
+// reading differences, totals, unit costs), download it as CSV or JSON exactly as the API serves it; and the
+// account's ledger balances and transfers.
+
+const query = (path: string): URLSearchParams => new URLSearchParams(path.split('?')[1] ?? '');
+
+/** Saves what the API answered, byte for byte: the CSV is the server's, not a re-rendering. */
+const download = async (path: string, accept: string, filename: string): Promise<void> => {
+  const res = await request('GET', path, { accept });
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+};
+
+export const StatementsPage = ({ me, path, go }: { me: Me; path: string; go: (to: string) => void }) => {
+  const { t } = useI18n();
+  const [accounts, reload] = useAsync(() => getAll<Account>('/v1/accounts'), []);
+  const q = query(path);
+  const account = q.get('account') ?? (accounts.state === 'ready' ? (accounts.value[0]?.accountId ?? '') : '');
+  const period = q.get('period');
+  const pick = (a: string, p: string | null) =>
+    go(`/statements?account=${encodeURIComponent(a)}${p === null ? '' : `&period=${encodeURIComponent(p)}`}`);
+  return (
+    <div className="statements">
+      <Show data={accounts} retry={reload} isEmpty={(x) => x.length === 0}>
+        {(list) => (
+          <div className="filters">
+            <label>
+              {t('statements.account')}{' '}
+              <select value={account} onChange={(e) => pick(e.target.value, null)} data-testid="statement-account">
+                {list.map((a) => (
+                  <option key={a.accountId} value={a.accountId}>
+                    {a.accountId} · {a.legalName}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+        )}
+      </Show>
+      {account !== '' && (
+        <div className="statement-grid">
+          <StatementList me={me} account={account} period={period} pick={(p) => pick(account, p)} />
+          {period !== null && <StatementView key={`${account}/${period}`} account={account} period={period} />}
+          <Ledger account={account} />
+        </div>
+      )}
+    </div>
+  );
+};
+
+const StatementList = ({
+  account,
+  period,
+  pick,
+}: {
+  me: Me;
+  account: string;
+  period: string | null;
+  pick: (p: string) => void;
+}) => {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const [list, reload] = useAsync(() => getAll<Statement>(`/v1/statements/${encodeURIComponent(account)}`), [account]);
+  return (
+    <Section title={t('statements.list')} id="statement-list">
+      <Show data={list} retry={reload} isEmpty={(x) => x.length === 0}>
+        {(items) => (
+          <div className="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t('statements.period')}</th>
+                  <th scope="col" className="num">
+                    {t('statements.closing')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('statements.net')}
+                  </th>
+                  <th scope="col">
+                    <span className="sr-only">{t('statements.open')}</span>
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...items].reverse().map((s) => (
+                  <tr key={s.statementId} className={s.period === period ? 'selected' : undefined}>
+                    <td>
+                      {s.period} (v{s.version})
+                    </td>
+                    <td className="num">{i18n.money(s.closingBalance, s.currency)}</td>
+                    <td className="num">{i18n.money(s.totals.net, s.currency)}</td>
+                    <td>
+                      <button
+                        type="button"
+                        onClick={() => pick(s.period)}
+                        aria-label={`${t('statements.open')} ${s.period}`}
+                      >
+                        {t('statements.open')}
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Show>
+    </Section>
+  );
+};
+
+const StatementView = ({ account, period }: { account: string; period: string }) => {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const path = `/v1/statements/${encodeURIComponent(account)}/${encodeURIComponent(period)}`;
+  const [data, reload] = useAsync(() => getJson<Statement>(path), [path]);
+  const [error, setError] = useState<ApiError | null>(null);
+  const save = (accept: string, ext: string) => {
+    setError(null);
+    download(path, accept, `statement-${account}-${period}.${ext}`).catch((e: unknown) =>
+      setError(e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', String(e))),
+    );
+  };
+  return (
+    <Section title={`${account} · ${period}`} id="statement">
+      <Show data={data} retry={reload}>
+        {(s) => {
+          const m = (v: string) => i18n.money(v, s.currency);
+          const total = (label: string, v: string | null, id: string, keep = false) => (
+            <>
+              <dt>{label}</dt>
+              <dd className="num" data-testid={`total-${id}`}>
+                {v === null ? '–' : keep ? i18n.money(v, s.currency, { keepDigits: true }) : m(v)}
+              </dd>
+            </>
+          );
+          return (
+            <>
+              <div className="actions">
+                <button type="button" onClick={() => save('text/csv', 'csv')} data-testid="download-csv">
+                  {t('statements.csv')}
+                </button>
+                <button type="button" onClick={() => save('application/json', 'json')} data-testid="download-json">
+                  {t('statements.json')}
+                </button>
+              </div>
+              {error !== null && <ErrorBox error={error} />}
+              <dl className="totals" aria-label={t('statements.totals')}>
+                {total(t('statements.opening'), s.openingBalance, 'opening')}
+                {total(t('statements.charges'), s.totals.charges, 'charges')}
+                {total(t('statements.fees'), s.totals.fees, 'fees')}
+                {total(t('statements.deposits'), s.totals.deposits, 'deposits')}
+                {total(t('statements.withdrawals'), s.totals.withdrawals, 'withdrawals')}
+                {total(t('statements.notes'), s.totals.notes, 'notes')}
+                {total(t('statements.net'), s.totals.net, 'net')}
+                {total(t('statements.closing'), s.closingBalance, 'closing')}
+                <dt>{t('statements.hours')}</dt>
+                <dd className="num">{i18n.num(s.totals.acceleratorHours)}</dd>
+                {total(t('statements.perHour'), s.totals.costPerAcceleratorHour, 'per-hour', true)}
+                {total(t('statements.perKTokens'), s.totals.costPerThousandTokens, 'per-ktokens', true)}
+              </dl>
+              <h3>{t('statements.lines')}</h3>
+              {(s.lines ?? []).length === 0 ? (
+                <p className="state empty">{t('empty')}</p>
+              ) : (
+                <div className="scroll">
+                  <table data-testid="statement-lines">
+                    <thead>
+                      <tr>
+                        <th scope="col">{t('statements.kind')}</th>
+                        <th scope="col">{t('market.instrument')}</th>
+                        <th scope="col" className="num">
+                          {t('statements.quantity')}
+                        </th>
+                        <th scope="col" className="num">
+                          {t('statements.unitPrice')}
+                        </th>
+                        <th scope="col" className="num">
+                          {t('statements.amount')}
+                        </th>
+                        <th scope="col" className="num">
+                          {t('statements.fee')}
+                        </th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {(s.lines ?? []).map((l, i) => (
+                        <tr key={`${l.ref ?? ''}-${i}`}>
+                          <td>
+                            {l.kind}
+                            {l.role === undefined ? '' : ` · ${l.role}`}
+                          </td>
+                          <td>{l.instrument ?? l.ref ?? ''}</td>
+                          <td className="num">
+                            {l.quantity === undefined ? '' : `${i18n.num(l.quantity)} ${l.unit ?? ''}`}
+                          </td>
+                          <td className="num">
+                            {l.unitPrice === undefined ? '' : i18n.money(l.unitPrice, s.currency, { keepDigits: true })}
+                          </td>
+                          <td className="num">{m(l.amount)}</td>
+                          <td className="num">{l.fee === undefined || l.fee === '' ? '' : m(l.fee)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+              <h3>{t('statements.shortfalls')}</h3>
+              {s.shortfalls.length === 0 ? (
+                <p className="state empty">{t('empty')}</p>
+              ) : (
+                <ul>
+                  {s.shortfalls.map((x) => (
+                    <li key={x.allocationId}>
+                      {x.allocationId}: {i18n.num(x.deliveredHours)} / {i18n.num(x.allocatedHours)} h ·{' '}
+                      {i18n.num(x.shortfallHours)} h · {m(x.value)}
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <h3>{t('statements.differences')}</h3>
+              {s.readingDifferences.length === 0 ? (
+                <p className="state empty">{t('empty')}</p>
+              ) : (
+                <ul>
+                  {s.readingDifferences.map((x) => (
+                    <li key={x.allocationId}>
+                      {x.allocationId}: {i18n.num(x.providerReportedHours)} h / {i18n.num(x.buyerReportedHours)} h (
+                      {i18n.num(x.differenceHours)} h)
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <p className="hint">
+                {t('statements.contentHash')}: <code>{s.contentHash}</code> · {s.guidanceVersions.join(', ')} ·{' '}
+                {i18n.time(s.issuedAt)}
+              </p>
+            </>
+          );
+        }}
+      </Show>
+    </Section>
+  );
+};
+
+const Ledger = ({ account }: { account: string }) => {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const enc = encodeURIComponent(account);
+  const [view, reloadView] = useAsync(() => getJson<LedgerView>(`/v1/ledger/accounts/${enc}`), [enc]);
+  const [transfers, reloadTransfers] = useAsync(() => getAll<Transfer>(`/v1/ledger/transfers?account=${enc}`), [enc]);
+  return (
+    <Section title={`${t('ledger.title')} · ${account}`} id="ledger">
+      <Show data={view} retry={reloadView}>
+        {(v) => (
+          <>
+            <p>
+              {t('ledger.available')}:{' '}
+              <strong data-testid="ledger-available">{i18n.money(v.available, v.currency)}</strong>
+            </p>
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t('ledger.balances')}</th>
+                  <th scope="col" className="num">
+                    {t('ledger.posted')}
+                  </th>
+                  <th scope="col" className="num">
+                    {t('ledger.pending')}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {Object.entries(v.balances).map(([k, b]) => (
+                  <tr key={k}>
+                    <td>{k}</td>
+                    <td className="num">{i18n.money(b.posted, v.currency)}</td>
+                    <td className="num">{i18n.money(b.pending, v.currency)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </Show>
+      <h3>{t('ledger.transfers')}</h3>
+      <Show data={transfers} retry={reloadTransfers} isEmpty={(x) => x.length === 0}>
+        {(list) => (
+          <div className="scroll">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">{t('market.time')}</th>
+                  <th scope="col">{t('ledger.code')}</th>
+                  <th scope="col">{t('statements.kind')}</th>
+                  <th scope="col">{t('order.status')}</th>
+                  <th scope="col" className="num">
+                    {t('statements.amount')}
+                  </th>
+                </tr>
+              </thead>
+              <tbody>
+                {[...list].reverse().map((x, i) => (
+                  <tr key={`${x.transferId}-${x.kind}-${i}`}>
+                    <td>{i18n.time(x.at)}</td>
+                    <td>{x.code}</td>
+                    <td>{x.kind}</td>
+                    <td>{x.status}</td>
+                    <td className="num">{i18n.money(x.amount, x.currency)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </Show>
+    </Section>
+  );
+};

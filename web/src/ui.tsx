@@ -1,0 +1,117 @@
+import { type DependencyList, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { ApiError } from './api';
+import { useI18n } from './i18n';
+
+// Shared building blocks: every data view goes through useAsync and renders its loading, empty and error states.
+
+export type Async<T> = { state: 'loading' } | { state: 'error'; error: ApiError } | { state: 'ready'; value: T };
+
+const asApiError = (e: unknown): ApiError =>
+  e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', e instanceof Error ? e.message : String(e));
+
+/**
+ * Loads when `deps` change (showing the loading state), and again on `reload()`, which keeps the value shown
+ * until the new one arrives, so forms and charts below it stay mounted (and keep their state) across a refresh.
+ */
+export const useAsync = <T,>(load: () => Promise<T>, deps: DependencyList): [Async<T>, () => void] => {
+  const [result, setResult] = useState<Async<T>>({ state: 'loading' });
+  const [round, setRound] = useState(0);
+  const lastDeps = useRef<DependencyList | null>(null);
+  useEffect(() => {
+    let live = true;
+    const same =
+      lastDeps.current !== null &&
+      lastDeps.current.length === deps.length &&
+      lastDeps.current.every((d, i) => Object.is(d, deps[i]));
+    lastDeps.current = deps;
+    if (!same) setResult({ state: 'loading' });
+    load().then(
+      (value) => live && setResult({ state: 'ready', value }),
+      (e: unknown) => live && setResult({ state: 'error', error: asApiError(e) }),
+    );
+    return () => {
+      live = false;
+    };
+    // The caller's deps decide when to reload; `load` is a fresh closure each render.
+  }, [...deps, round]);
+  const reload = useCallback(() => setRound((r) => r + 1), []);
+  return [result, reload];
+};
+
+export const Loading = () => {
+  const { t } = useI18n();
+  return (
+    <p className="state loading" role="status" aria-live="polite">
+      {t('loading')}
+    </p>
+  );
+};
+
+export const Empty = ({ children }: { children?: ReactNode }) => {
+  const { t } = useI18n();
+  return <p className="state empty">{children ?? t('empty')}</p>;
+};
+
+export const ErrorBox = ({ error, retry }: { error: ApiError; retry?: () => void }) => {
+  const { t } = useI18n();
+  return (
+    <div className="state error" role="alert">
+      <strong>{t('error')}</strong>: <code>{error.code}</code> {error.message}
+      {retry !== undefined && (
+        <button type="button" onClick={retry}>
+          {t('retry')}
+        </button>
+      )}
+    </div>
+  );
+};
+
+/** Renders the ready value, or the loading/error state; `isEmpty` picks the empty state. */
+export const Show = <T,>({
+  data,
+  retry,
+  isEmpty,
+  empty,
+  children,
+}: {
+  data: Async<T>;
+  retry?: () => void;
+  isEmpty?: (v: T) => boolean;
+  empty?: ReactNode;
+  children: (v: T) => ReactNode;
+}) => {
+  if (data.state === 'loading') return <Loading />;
+  if (data.state === 'error') return <ErrorBox error={data.error} retry={retry} />;
+  if (isEmpty?.(data.value) === true) return <Empty>{empty}</Empty>;
+  return <>{children(data.value)}</>;
+};
+
+export const Section = ({ title, children, id }: { title: string; children: ReactNode; id?: string }) => (
+  <section className="card" aria-labelledby={id ?? undefined} data-testid={id}>
+    <h2 id={id}>{title}</h2>
+    {children}
+  </section>
+);
+
+/** A labelled form control: the label names it, and a field error is announced and tied to it. */
+export const Field = ({
+  id,
+  label,
+  error,
+  children,
+}: {
+  id: string;
+  label: string;
+  error?: string | null;
+  children: ReactNode;
+}) => (
+  <div className={`field${error ? ' invalid' : ''}`}>
+    <label htmlFor={id}>{label}</label>
+    {children}
+    {error ? (
+      <span className="field-error" id={`${id}-error`} role="alert" data-testid={`${id}-error`}>
+        {error}
+      </span>
+    ) : null}
+  </div>
+);
