@@ -59,6 +59,8 @@ export interface HostPlan {
    * there, since identity is written at the gateway only.
    */
   ownedPrefixes?: string[];
+  /** The built web console to serve at / (the gateway only: the one public HTTP API). */
+  console?: { root: string };
 }
 
 export interface HostSpec {
@@ -216,6 +218,7 @@ const main = async (spec: HostSpec): Promise<void> => {
   await configureHttpApp(app, {
     title: `cx ${spec.name}`,
     rateLimit: { perSecond: config.rateLimitPerS, burst: config.rateLimitBurst },
+    ...(plan.console === undefined ? {} : { console: plan.console }),
   });
   const owned = plan.ownedPrefixes;
   if (owned !== undefined) {
