@@ -8,6 +8,7 @@ import { type BillingConfig, BillingModule } from '@cx/billing';
 import { type MatchingConfig, MatchingModule } from '@cx/matching';
 import { type MeteringConfig, MeteringModule } from '@cx/metering';
 import { type PricingGuidanceConfig, PricingGuidanceModule } from '@cx/pricing-guidance';
+import { type WebhooksConfig, WebhooksModule } from '@cx/webhooks';
 import type { Clock } from '@cx/shared-kernel';
 import type { EventStore } from '@cx/event-store';
 import type { CxConfig } from '@cx/platform';
@@ -15,8 +16,9 @@ import { type MessageBus, MessagingModule } from '@cx/messaging';
 import { EMBEDDED_ROUTES, EmbeddedRelay, integrationRoutes } from './embedded-messaging';
 
 /**
- * Embedded mode: one process hosts identity and all four services over one store and an in-process bus, with a
- * relay publishing the store's integration events to it.
+ * Embedded mode: one process hosts identity and all the services (webhooks included) over one store and an
+ * in-process bus, with a relay publishing the store's integration events to it. Without a `webhooks`
+ * configuration the webhooks module runs with the defaults (public https destinations only).
  */
 @Module({})
 export class ExchangeModule {
@@ -28,6 +30,7 @@ export class ExchangeModule {
     matching: MatchingConfig;
     metering: MeteringConfig;
     billing: BillingConfig;
+    webhooks?: Partial<WebhooksConfig>;
     bus: MessageBus;
     audit: { key: SigningKey; checkpointer: AuditCheckpointer };
   }): DynamicModule {
@@ -42,6 +45,7 @@ export class ExchangeModule {
         MatchingModule.forRoot(deps.matching),
         MeteringModule.forRoot(deps.metering),
         BillingModule.forRoot(deps.billing),
+        WebhooksModule.forRoot(deps.webhooks ?? {}),
       ],
       providers: [
         { provide: APP_GUARD, useClass: AuthGuard },

@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import { dirname, join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuditCheckpointer, ChainedEventStore, loadOrCreateSigningKey } from '@cx/audit';
@@ -8,6 +9,7 @@ import { loadBillingConfig } from '@cx/billing';
 import { loadMatchingConfig } from '@cx/matching';
 import { loadMeteringConfig } from '@cx/metering';
 import { loadPricingGuidanceConfig } from '@cx/pricing-guidance';
+import { loadWebhooksConfig } from '@cx/webhooks';
 import {
   ConfigError,
   configureHttpApp,
@@ -28,6 +30,7 @@ async function main(): Promise<void> {
   const matching = loadMatchingConfig();
   const metering = loadMeteringConfig();
   const billing = loadBillingConfig();
+  const webhooks = loadWebhooksConfig(process.env, dirname(config.auditKeyPath));
   const logger = createLogger(config.logLevel, 'cx-exchange');
   const clock = config.clock === 'simulated' ? new SimulatedClock(config.simStart ?? new Date()) : systemClock;
   if (config.clock === 'simulated') logger.warn('CX_CLOCK=simulated: time moves only through POST /v1/sim/clock');
@@ -52,13 +55,18 @@ async function main(): Promise<void> {
       matching,
       metering,
       billing,
+      webhooks,
       bus,
       audit: { key: auditKey, checkpointer },
     }),
     new FastifyAdapter(fastifyOptions({ bodyLimit: config.bodyLimitBytes })),
     { logger: new PinoNestLogger(logger), bufferLogs: true },
   );
-  await configureHttpApp(app, { rateLimit: { perSecond: config.rateLimitPerS, burst: config.rateLimitBurst } });
+  await configureHttpApp(app, {
+    rateLimit: { perSecond: config.rateLimitPerS, burst: config.rateLimitBurst },
+    // The web console, built by `npm run build` into dist/web (this file runs from dist/apps/exchange/src).
+    console: { root: join(__dirname, '../../../web') },
+  });
 
   const identity = app.get(IdentityService);
   await identity.ready();

@@ -1,6 +1,5 @@
-// Which service owns which public path prefix (DESIGN.md, "Public API"). The gateway serves identity
-// (/v1/me, /v1/accounts, /v1/keys) and audit (/v1/audit) itself and forwards these; each service answers under
-// its own prefixes only.
+// Which service owns which public path prefix (DESIGN.md, "Public API"). The gateway serves GATEWAY_PREFIXES
+// itself and forwards these; each service answers under its own prefixes only.
 export const SERVICE_PREFIXES = {
   'pricing-guidance': [
     '/v1/guidance',
@@ -16,3 +15,18 @@ export const SERVICE_PREFIXES = {
 } as const;
 
 export type ServiceName = keyof typeof SERVICE_PREFIXES;
+
+/**
+ * Served by the gateway itself: identity, audit, and the webhooks module it hosts. `/v1/alerts/mine` lies under
+ * pricing-guidance's `/v1/alerts`, but the proxy registers `/v1/alerts` and `/v1/alerts/*`, and the router prefers
+ * the gateway's own static route `/v1/alerts/mine` over that wildcard.
+ */
+export const GATEWAY_PREFIXES = [
+  '/v1/me',
+  '/v1/accounts',
+  '/v1/keys',
+  '/v1/audit',
+  '/v1/webhooks',
+  '/v1/alert-rules',
+  '/v1/alerts/mine',
+] as const;

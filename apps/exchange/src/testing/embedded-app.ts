@@ -10,6 +10,7 @@ import { meteringConfig } from '@cx/metering';
 import { buildConfig, configureHttpApp, fastifyOptions } from '@cx/platform';
 import { pricingGuidanceConfig, type PricingGuidanceConfig } from '@cx/pricing-guidance';
 import type { SimulatedClock } from '@cx/shared-kernel';
+import type { WebhooksConfig } from '@cx/webhooks';
 import { createEmbeddedBus } from '../embedded-messaging';
 import { ExchangeModule } from '../exchange.module';
 
@@ -36,6 +37,8 @@ export const startEmbedded = async (
     guidance?: Partial<PricingGuidanceConfig>;
     matching?: Partial<MatchingConfig>;
     billing?: Partial<BillingConfig>;
+    /** The webhooks module's settings (tests deliver to a receiver on loopback: allowPrivate and allowHttp). */
+    webhooks?: Partial<WebhooksConfig>;
     auditCheckpointMs?: number;
   } = {},
 ): Promise<EmbeddedApp> => {
@@ -53,6 +56,7 @@ export const startEmbedded = async (
       matching: matchingConfig({ maxGuidanceLagMs: LAG_MS, listingDays: 3, ...overrides.matching }),
       metering: meteringConfig({}),
       billing: billingConfig({ periodGraceMs: 0, ...overrides.billing }),
+      ...(overrides.webhooks !== undefined ? { webhooks: overrides.webhooks } : {}),
       bus,
       audit: { key, checkpointer },
     }),

@@ -9,7 +9,7 @@ import { guidanceTopicSpec, marketStatusTopicSpec, surveillanceTopicSpecs } from
  * service declares them all at start: declaring is create-if-missing, so whichever process starts first lays a
  * topic out with its owner's spec and the others find it, and a consumer never subscribes to a topic that does not
  * exist yet. The specs live with the service that owns each topic; a host may read them all (only services are
- * forbidden to import each other). The gateway declares none of these and so loads no service code.
+ * forbidden to import each other). The gateway declares only those the webhooks module it hosts consumes.
  */
 export const serviceTopicSpecs = (): TopicSpec[] => {
   const byName = new Map<string, TopicSpec>();
@@ -23,4 +23,10 @@ export const serviceTopicSpecs = (): TopicSpec[] => {
   ])
     if (!byName.has(spec.name)) byName.set(spec.name, spec);
   return [...byName.values()];
+};
+
+/** Of those, the topics a consumer hears (the gateway's webhooks module), laid out with their owners' specs. */
+export const topicSpecsFor = (names: readonly string[]): TopicSpec[] => {
+  const wanted = new Set(names);
+  return serviceTopicSpecs().filter((spec) => wanted.has(spec.name));
 };
