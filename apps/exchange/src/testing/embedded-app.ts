@@ -40,6 +40,10 @@ export const startEmbedded = async (
     /** The webhooks module's settings (tests deliver to a receiver on loopback: allowPrivate and allowHttp). */
     webhooks?: Partial<WebhooksConfig>;
     auditCheckpointMs?: number;
+    /** Serve the built web console from this folder at / (the console's end-to-end test). */
+    console?: { root: string };
+    /** Listen on this port (default: any free one). */
+    port?: number;
   } = {},
 ): Promise<EmbeddedApp> => {
   const store = new ChainedEventStore(await openEventStore(`sqlite:${file}`));
@@ -63,10 +67,10 @@ export const startEmbedded = async (
     new FastifyAdapter(fastifyOptions({ bodyLimit: 1024 * 1024 })),
     { logger: false },
   );
-  await configureHttpApp(app);
+  await configureHttpApp(app, overrides.console === undefined ? {} : { console: overrides.console });
   const identity = app.get(IdentityService);
   await identity.ready();
   const adminKey = await identity.ensureAdminKey();
-  await app.listen(0, '127.0.0.1');
+  await app.listen(overrides.port ?? 0, '127.0.0.1');
   return { app, store, url: await app.getUrl(), clock, adminKey };
 };
