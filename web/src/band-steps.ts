@@ -2,7 +2,8 @@
 // changes only at a version's effectiveFrom (or effectiveTo, or a withdrawal's effective instant), so evaluating
 // "the band in force" at each of those instants gives every step exactly; between two instants nothing changes.
 // The resolution rule is libs/guidance/src/band-at.ts (the one every service and the audit use), restated here
-// because the console is a separate browser bundle; band-steps.test.ts pins the same cases.
+// because the console is a separate browser bundle; band-steps.test.ts pins the same cases, and
+// libs/guidance/src/console-band-steps.spec.ts proves it answers as the shared one on random histories.
 
 export interface BandVersion {
   bandId: string;
