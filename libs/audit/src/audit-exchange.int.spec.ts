@@ -3,6 +3,7 @@
 // as a process, and from GET /v1/audit/events with --url); the NDJSON stream is for market-wide readers only and
 // filters; a server-side verification reports progress and its result; `cx audit replay` rebuilds the book, the
 // balances and the usage; `cx keys list` shows the checkpoint public key the exchange publishes.
+import Decimal from 'decimal.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
@@ -41,6 +42,18 @@ describe('audit against a running embedded exchange', () => {
   };
   let instrument: string;
   let pem: string;
+  /** The live book (depth) and the buyer's ledger view, each recorded just after a step, with the instant. */
+  const recorded: Array<{ step: string; at: string; asks: unknown[]; bids: unknown[]; buyer: unknown }> = [];
+  const record = async (step: string) => {
+    const depth = (await ok('GET', `/v1/market/${instrument}/depth`, keys.buyer)) as {
+      asks: unknown[];
+      bids: unknown[];
+    };
+    const buyer = await ok('GET', '/v1/ledger/accounts/lab-buyer', ex.adminKey as string);
+    recorded.push({ step, at: new Date().toISOString(), asks: depth.asks, bids: depth.bids, buyer });
+    // The next step's events are written strictly after this instant.
+    await new Promise((r) => setTimeout(r, 20));
+  };
 
   beforeAll(async () => {
     ex = await startExchange({
@@ -107,6 +120,7 @@ describe('audit against a running embedded exchange', () => {
       },
       { what: 'the ask to be accepted' },
     );
+    await record('the ask rests');
     await ok('POST', '/v1/orders', keys.buyer, order('lab-buyer', 'buy', '22.00', 40, 'IOC', 'bid-1'));
     // Below the floor: refused, and the refusal is recorded with the version it used.
     const low = await call(
@@ -122,6 +136,15 @@ describe('audit against a running embedded exchange', () => {
       amount: '5000.00',
       currency: 'CNY',
     });
+    // The trade's hold is placed by billing when it hears the trade: recorded once it is there.
+    await waitFor(
+      async () => {
+        const v = (await ok('GET', '/v1/ledger/accounts/lab-buyer', admin)) as { available: string };
+        return v.available !== '255000.00' ? true : undefined;
+      },
+      { what: 'the hold of the trade and the deposit' },
+    );
+    await record('traded, held and deposited');
     const allocations = await waitFor(
       async () => {
         const r = (await ok('GET', '/v1/allocations?account=lab-buyer', keys.buyer)) as {
@@ -277,6 +300,37 @@ describe('audit against a running embedded exchange', () => {
     const bad = await cx('audit', 'replay', '--store', store, '--until', 'yesterday');
     expect(bad.code).toBe(2);
     expect(bad.err).toMatch(/--until: "yesterday" is neither a global position nor an ISO 8601 instant/);
+  }, 60_000);
+
+  it('replays, as of each instant recorded during the run, the book and balances the live services showed then', async () => {
+    expect(recorded.map((r) => r.step)).toEqual(['the ask rests', 'traded, held and deposited']);
+    for (const r of recorded) {
+      const out = await cx('audit', 'replay', '--store', store, '--until', r.at, '--json');
+      expect([r.step, out.code, out.err]).toEqual([r.step, 0, '']);
+      const state = JSON.parse(out.out) as {
+        books: { instrument: string; bestAsk: unknown; bestBid: unknown }[];
+        ledgers: {
+          currency: string;
+          accounts: { account: string; balance: string; debitsPending: string; creditsPending: string }[];
+        }[];
+      };
+      const book = state.books.find((b) => b.instrument === instrument);
+      expect([r.step, book?.bestAsk ?? null, book?.bestBid ?? null]).toEqual([
+        r.step,
+        r.asks[0] ?? null,
+        r.bids[0] ?? null,
+      ]);
+      // Live: posted and pending as credits − debits; the replay lists the four sums.
+      const live = (r.buyer as { balances: { cash: { posted: string; pending: string } } }).balances.cash;
+      const cash = state.ledgers
+        .find((l) => l.currency === 'CNY')
+        ?.accounts.find((a) => a.account === 'lab-buyer:cash');
+      const replayed = {
+        posted: cash?.balance ?? '0.00',
+        pending: new Decimal(cash?.creditsPending ?? 0).minus(cash?.debitsPending ?? 0).toFixed(2),
+      };
+      expect([r.step, replayed]).toEqual([r.step, live]);
+    }
   }, 60_000);
 
   it('cx keys list shows the checkpoint public key the exchange publishes', async () => {
