@@ -1,4 +1,4 @@
-import type { NewEvent, RecordedEvent } from './event-store.port';
+import type { EventMetadata, NewEvent, Position, RecordedEvent } from './event-store.port';
 
 // The JSON text of an event, kept beside it in a WeakMap (so the event a caller sees is unchanged), both ways:
 // - on the way in, attached by a decorator that has already validated the event and serialised it (the audit
@@ -7,8 +7,8 @@ import type { NewEvent, RecordedEvent } from './event-store.port';
 //   attaches it vouches that `data` is `JSON.stringify` of a value validateAppend accepted for the event's data,
 //   and `metadata` the same for its metadata (or null for none). An adapter that keeps objects (EventStoreDB)
 //   ignores it.
-// - on the way out, attached by the SQLite store to each event it reads: the exact text of its row, from which
-//   the audit verifies hashes without serialising every event again.
+// - on the way out, carried by each event the SQLite store reads (StoredEvent): the exact text of its row, from
+//   which the audit verifies hashes without serialising every event again.
 
 export interface EventJsonText {
   data: string;
@@ -16,9 +16,6 @@ export interface EventJsonText {
 }
 
 const texts = new WeakMap<NewEvent, EventJsonText>();
-// Separate from `texts`: an event read and then appended again (perhaps changed by the caller after reading)
-// must be serialised from its objects, never from the text it was read with.
-const stored = new WeakMap<RecordedEvent, EventJsonText>();
 
 /** Attaches `text` to an event about to be appended (see above for what the caller vouches); returns the event. */
 export const attachJsonText = <E extends NewEvent>(event: E, text: EventJsonText): E => {
@@ -29,11 +26,33 @@ export const attachJsonText = <E extends NewEvent>(event: E, text: EventJsonText
 /** The text attached to `event`, if any. */
 export const jsonTextOf = (event: NewEvent): EventJsonText | undefined => texts.get(event);
 
-/** Attaches to an event a store read the text of its row; returns the event. */
-export const attachStoredText = (event: RecordedEvent, text: EventJsonText): RecordedEvent => {
-  stored.set(event, text);
-  return event;
-};
+/**
+ * An event a store read, with the exact text of its row in a private field: not an own property, so equality,
+ * spreading and JSON see the plain event, and a copy (or an event appended again) never carries stale text.
+ * A class rather than a WeakMap beside the event: verify reads millions, and a WeakMap entry each cost about as
+ * much as hashing the event.
+ */
+export class StoredEvent implements RecordedEvent {
+  readonly #text: EventJsonText;
+
+  constructor(
+    public id: string,
+    public streamId: string,
+    public revision: bigint,
+    public type: string,
+    public data: unknown,
+    public metadata: EventMetadata,
+    public created: Date,
+    public position: Position,
+    text: EventJsonText,
+  ) {
+    this.#text = text;
+  }
+
+  static textOf(event: RecordedEvent): EventJsonText | undefined {
+    return #text in event ? (event as StoredEvent).#text : undefined;
+  }
+}
 
 /** The exact text a store read `event` from, if it keeps text (SQLite) and read it itself. */
-export const storedTextOf = (event: RecordedEvent): EventJsonText | undefined => stored.get(event);
+export const storedTextOf = (event: RecordedEvent): EventJsonText | undefined => StoredEvent.textOf(event);

@@ -18,7 +18,7 @@ import type {
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 import { serialiseEvents, validateFilter, validateMaxCount, type SerialisedEvent } from './append-input';
 import { notifyAppend, onAppend } from './append-notifier';
-import { attachStoredText } from '../json-text';
+import { StoredEvent } from '../json-text';
 import { applyPragmas, migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema';
 
 // The embedded event store: one SQLite file in WAL mode, EventStoreDB's semantics (the contract suite in
@@ -84,19 +84,17 @@ const EVENT_COLUMNS = 'position, stream, revision, event_id, type, data, metadat
 
 const toPosition = (p: bigint): Position => ({ commit: p, prepare: p });
 
-/** A row as an event, with the row's own JSON text attached (json-text.ts). */
+/** A row as an event, carrying the row's own JSON text (json-text.ts). */
 const toRecorded = (r: EventRow): RecordedEvent =>
-  attachStoredText(
-    {
-      id: r[3],
-      streamId: r[1],
-      revision: r[2],
-      type: r[4],
-      data: JSON.parse(r[5]) as unknown,
-      metadata: r[6] === null ? {} : (JSON.parse(r[6]) as Record<string, unknown>),
-      created: new Date(Number(r[7])),
-      position: toPosition(r[0]),
-    },
+  new StoredEvent(
+    r[3],
+    r[1],
+    r[2],
+    r[4],
+    JSON.parse(r[5]) as unknown,
+    r[6] === null ? {} : (JSON.parse(r[6]) as Record<string, unknown>),
+    new Date(Number(r[7])),
+    toPosition(r[0]),
     { data: r[5], metadata: r[6] },
   );
 
