@@ -1,4 +1,4 @@
-import { type DependencyList, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import { type DependencyList, type Key, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
 import { ApiError } from './api';
 import { useI18n } from './i18n';
 
@@ -66,6 +66,13 @@ export const ErrorBox = ({ error, retry }: { error: ApiError; retry?: () => void
   );
 };
 
+/** A refused request that names no field on screen: its code and message, announced. */
+export const InlineError = ({ error, testId }: { error: ApiError; testId?: string }) => (
+  <p className="field-error" role="alert" data-testid={testId}>
+    <code>{error.code}</code> {error.message}
+  </p>
+);
+
 /** Renders the ready value, or the loading/error state; `isEmpty` picks the empty state. */
 export const Show = <T,>({
   data,
@@ -92,6 +99,77 @@ export const Section = ({ title, children, id }: { title: string; children: Reac
     {children}
   </section>
 );
+
+/** One column of a DataTable: its header, what a row shows in it, and whether it holds figures. */
+export interface Column<T> {
+  header: ReactNode;
+  cell: (row: T) => ReactNode;
+  /** Right-aligned with tabular digits (className "num"), on the header and every cell, so figures line up. */
+  num?: boolean;
+  /** Added to the header and every cell of the column. */
+  className?: string;
+}
+
+/** What a row may carry besides its cells: the selected mark, an anchor target, a test id. */
+export interface RowProps {
+  className?: string;
+  id?: string;
+  'data-testid'?: string;
+}
+
+const columnClass = (c: { num?: boolean; className?: string }): string | undefined =>
+  [c.num === true ? 'num' : '', c.className ?? ''].filter((x) => x !== '').join(' ') || undefined;
+
+/**
+ * The console's one table: a scrolling box, a header cell per column (scope="col") and a row per item in `rows`,
+ * in the order given. No rows shows the empty state instead, as every list in the console does.
+ */
+export const DataTable = <T,>({
+  columns,
+  rows,
+  rowKey,
+  rowProps,
+  caption,
+  label,
+  testId,
+}: {
+  columns: Column<T>[];
+  rows: readonly T[];
+  rowKey: (row: T, index: number) => Key;
+  rowProps?: (row: T) => RowProps;
+  caption?: ReactNode;
+  label?: string;
+  testId?: string;
+}) => {
+  if (rows.length === 0) return <Empty />;
+  return (
+    <div className="scroll">
+      <table aria-label={label} data-testid={testId}>
+        {caption !== undefined && <caption>{caption}</caption>}
+        <thead>
+          <tr>
+            {columns.map((c, i) => (
+              <th key={i} scope="col" className={columnClass(c)}>
+                {c.header}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((row, i) => (
+            <tr key={rowKey(row, i)} {...rowProps?.(row)}>
+              {columns.map((c, j) => (
+                <td key={j} className={columnClass(c)}>
+                  {c.cell(row)}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+};
 
 /** A labelled form control: the label names it, and a field error is announced and tied to it. */
 export const Field = ({

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, getJson, getNdjson, type Me, send } from '../api';
 import { useI18n } from '../i18n';
 import type { AuditEvent, Verification } from '../types';
-import { ErrorBox, Field, Loading, Section } from '../ui';
+import { DataTable, Empty, ErrorBox, Field, Loading, Section } from '../ui';
 
 // Audit: server-side verify (auditors) with live progress, the verdict and each violation linked to its event in
 // the explorer; the explorer reads the NDJSON event history filtered by stream, type, correlation id and time.
@@ -50,7 +50,7 @@ const Verify = ({ me, onShow }: { me: Me; onShow: (f: Partial<Filter>) => void }
   if (me.role !== 'auditor') {
     return (
       <Section title={t('audit.verify')} id="verify">
-        <p className="state empty">{t('audit.notAllowed')}</p>
+        <Empty>{t('audit.notAllowed')}</Empty>
       </Section>
     );
   }
@@ -175,53 +175,51 @@ const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter
       </form>
       {loading && <Loading />}
       {error !== null && <ErrorBox error={error} />}
-      {events !== null && !loading && events.length === 0 && <p className="state empty">{t('empty')}</p>}
-      {events !== null && events.length > 0 && (
-        <div className="scroll">
-          <table data-testid="events">
-            <thead>
-              <tr>
-                <th scope="col">{t('audit.position')}</th>
-                <th scope="col">{t('audit.stream')}</th>
-                <th scope="col">{t('audit.type')}</th>
-                <th scope="col">{t('audit.recorded')}</th>
-                <th scope="col">{t('audit.correlationId')}</th>
-                <th scope="col">{t('audit.data')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {events.map((ev) => (
-                <tr key={ev.position} id={`event-${ev.position}`}>
-                  <td>{ev.position}</td>
-                  <td>
-                    {ev.stream}@{ev.revision}
-                  </td>
-                  <td>{ev.type}</td>
-                  <td>{i18n.time(ev.created)}</td>
-                  <td>
-                    {ev.metadata.correlationId === undefined ? (
-                      '–'
-                    ) : (
-                      <button
-                        type="button"
-                        className="link"
-                        onClick={() => setFilter({ ...EMPTY, correlationId: ev.metadata.correlationId ?? '' })}
-                      >
-                        {ev.metadata.correlationId.slice(0, 13)}…
-                      </button>
-                    )}
-                  </td>
-                  <td>
-                    <details>
-                      <summary>JSON</summary>
-                      <pre>{JSON.stringify(ev.data, null, 2)}</pre>
-                    </details>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+      {/* While a search runs, rows already found stay; "no events" waits for the answer. */}
+      {events !== null && (events.length > 0 || !loading) && (
+        <DataTable
+          testId="events"
+          rows={events}
+          rowKey={(ev) => ev.position}
+          rowProps={(ev) => ({ id: `event-${ev.position}` })}
+          columns={[
+            { header: t('audit.position'), cell: (ev) => ev.position },
+            {
+              header: t('audit.stream'),
+              cell: (ev) => (
+                <>
+                  {ev.stream}@{ev.revision}
+                </>
+              ),
+            },
+            { header: t('audit.type'), cell: (ev) => ev.type },
+            { header: t('audit.recorded'), cell: (ev) => i18n.time(ev.created) },
+            {
+              header: t('audit.correlationId'),
+              cell: (ev) =>
+                ev.metadata.correlationId === undefined ? (
+                  '–'
+                ) : (
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => setFilter({ ...EMPTY, correlationId: ev.metadata.correlationId ?? '' })}
+                  >
+                    {ev.metadata.correlationId.slice(0, 13)}…
+                  </button>
+                ),
+            },
+            {
+              header: t('audit.data'),
+              cell: (ev) => (
+                <details>
+                  <summary>JSON</summary>
+                  <pre>{JSON.stringify(ev.data, null, 2)}</pre>
+                </details>
+              ),
+            },
+          ]}
+        />
       )}
     </Section>
   );

@@ -2,8 +2,9 @@ import { type FormEvent, useState } from 'react';
 import { ApiError, getAll, getJson, type Me, send } from '../api';
 import { bandAt } from '../band-steps';
 import { useI18n } from '../i18n';
-import type { BandHistoryItem, GuidanceAt, Region, ResourceClass } from '../types';
-import { Field, Section, Show, useAsync } from '../ui';
+import { DEFAULT_RESOURCE_CLASS, ResourceClassFilter } from '../resource-class-filter';
+import type { BandHistoryItem, GuidanceAt, Region } from '../types';
+import { Empty, Field, InlineError, Section, Show, useAsync } from '../ui';
 
 // Guidance: the bands in force per region for a resource class (resolved from the history at the server's now,
 // by the same rule every service uses), the full version history as a timeline, and for regulators the form that
@@ -26,25 +27,11 @@ const load = async (rc: string): Promise<GuidanceData> => {
 };
 
 export const GuidancePage = ({ me }: { me: Me }) => {
-  const { t } = useI18n();
-  const [classes] = useAsync(() => getAll<ResourceClass>('/v1/resource-classes'), []);
-  const [rc, setRc] = useState('nvidia-h100-sxm-80g');
+  const [rc, setRc] = useState(DEFAULT_RESOURCE_CLASS);
   const [data, reload] = useAsync(() => load(rc), [rc]);
   return (
     <div className="guidance">
-      <div className="filters">
-        <label>
-          {t('market.resourceClass')}{' '}
-          <select value={rc} onChange={(e) => setRc(e.target.value)} data-testid="guidance-class">
-            {classes.state === 'ready' &&
-              classes.value.map((c) => (
-                <option key={c.resourceClassId} value={c.resourceClassId}>
-                  {c.vendor} {c.model}
-                </option>
-              ))}
-          </select>
-        </label>
-      </div>
+      <ResourceClassFilter value={rc} onChange={setRc} testId="guidance-class" />
       <Show data={data} retry={reload}>
         {(d) => (
           <>
@@ -123,7 +110,7 @@ const History = ({ d }: { d: GuidanceData }) => {
   return (
     <Section title={t('guidance.history')} id="band-history">
       {items.length === 0 ? (
-        <p className="state empty">{t('empty')}</p>
+        <Empty />
       ) : (
         <ol className="timeline" data-testid="band-timeline">
           {items.map((v) => (
@@ -306,11 +293,7 @@ const BandForm = ({ rc, d, onDone }: { rc: string; d: GuidanceData; onDone: () =
           <input id="band-document" value={documentRef} onChange={(e) => setDocumentRef(e.target.value)} />
         </Field>
         <button type="submit">{t('guidance.submit')}</button>
-        {formLevel && error !== null && (
-          <p className="field-error" role="alert" data-testid="band-error">
-            <code>{error.code}</code> {error.message}
-          </p>
-        )}
+        {formLevel && error !== null && <InlineError error={error} testId="band-error" />}
         {done !== null && (
           <p className="ok" role="status" data-testid="band-done">
             {t('guidance.done')} {done}

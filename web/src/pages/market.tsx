@@ -4,6 +4,7 @@ import { type BandStep, bandSteps, stepPoints } from '../band-steps';
 import { Chart, type ChartOption } from '../charts';
 import { chartValue } from '../format';
 import { type I18n, useI18n } from '../i18n';
+import { DEFAULT_RESOURCE_CLASS, ResourceClassFilter } from '../resource-class-filter';
 import type {
   Alert,
   Allocation,
@@ -14,10 +15,9 @@ import type {
   IndexValue,
   Instrument,
   Order,
-  ResourceClass,
   Trade,
 } from '../types';
-import { Field, Section, Show, useAsync } from '../ui';
+import { DataTable, Empty, Field, InlineError, Section, Show, useAsync } from '../ui';
 
 // Market: instruments with best bid/ask and last; per instrument the depth chart, the tape, the price chart with
 // the stepped band in force and the reference index, halts and (for regulators and auditors) alerts; traders
@@ -39,7 +39,7 @@ export const MarketPage = ({ me, path, go }: { me: Me; path: string; go: (to: st
     <div className="market">
       <Instruments selected={selected} go={go} />
       {selected === '' ? (
-        <p className="state empty">{t('market.select')}</p>
+        <Empty>{t('market.select')}</Empty>
       ) : (
         <InstrumentDetail key={selected} me={me} instrumentId={selected} />
       )}
@@ -50,74 +50,42 @@ export const MarketPage = ({ me, path, go }: { me: Me; path: string; go: (to: st
 const Instruments = ({ selected, go }: { selected: string; go: (to: string) => void }) => {
   const i18n = useI18n();
   const { t } = i18n;
-  const [classes] = useAsync(() => getAll<ResourceClass>('/v1/resource-classes'), []);
-  const [rc, setRc] = useState<string>('nvidia-h100-sxm-80g');
+  const [rc, setRc] = useState(DEFAULT_RESOURCE_CLASS);
   const [instruments, reload] = useAsync(() => getAll<Instrument>('/v1/instruments'), []);
   const px = (v: string | null, currency: string) => (v === null ? '–' : i18n.money(v, currency));
   return (
     <Section title={t('market.instruments')} id="instruments">
-      <div className="filters">
-        <label>
-          {t('market.resourceClass')}{' '}
-          <select value={rc} onChange={(e) => setRc(e.target.value)} data-testid="resource-class">
-            {classes.state === 'ready' &&
-              classes.value.map((c) => (
-                <option key={c.resourceClassId} value={c.resourceClassId}>
-                  {c.vendor} {c.model}
-                </option>
-              ))}
-          </select>
-        </label>
-      </div>
-      <Show data={instruments} retry={reload} isEmpty={(all) => all.every((i) => i.resourceClass !== rc)}>
+      <ResourceClassFilter value={rc} onChange={setRc} testId="resource-class" />
+      <Show data={instruments} retry={reload}>
         {(all) => (
-          <div className="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('market.instrument')}</th>
-                  <th scope="col">{t('market.status')}</th>
-                  <th scope="col" className="num">
-                    {t('market.bestBid')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('market.bestAsk')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('market.last')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('market.floor')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {all
-                  .filter((i) => i.resourceClass === rc)
-                  .sort((a, b) => b.deliveryDay.localeCompare(a.deliveryDay) || a.region.localeCompare(b.region))
-                  .map((i) => (
-                    <tr key={i.instrumentId} className={i.instrumentId === selected ? 'selected' : undefined}>
-                      <td>
-                        <a
-                          href={`/market/${encodeURIComponent(i.instrumentId)}`}
-                          onClick={(e) => {
-                            e.preventDefault();
-                            go(`/market/${encodeURIComponent(i.instrumentId)}`);
-                          }}
-                        >
-                          {i.region} · {i.deliveryDay}
-                        </a>
-                      </td>
-                      <td>{i.status}</td>
-                      <td className="num">{px(i.bestBid, i.currency)}</td>
-                      <td className="num">{px(i.bestAsk, i.currency)}</td>
-                      <td className="num">{px(i.lastPrice, i.currency)}</td>
-                      <td className="num">{px(i.floor, i.currency)}</td>
-                    </tr>
-                  ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={all
+              .filter((i) => i.resourceClass === rc)
+              .sort((a, b) => b.deliveryDay.localeCompare(a.deliveryDay) || a.region.localeCompare(b.region))}
+            rowKey={(i) => i.instrumentId}
+            rowProps={(i) => ({ className: i.instrumentId === selected ? 'selected' : undefined })}
+            columns={[
+              {
+                header: t('market.instrument'),
+                cell: (i) => (
+                  <a
+                    href={`/market/${encodeURIComponent(i.instrumentId)}`}
+                    onClick={(e) => {
+                      e.preventDefault();
+                      go(`/market/${encodeURIComponent(i.instrumentId)}`);
+                    }}
+                  >
+                    {i.region} · {i.deliveryDay}
+                  </a>
+                ),
+              },
+              { header: t('market.status'), cell: (i) => i.status },
+              { header: t('market.bestBid'), num: true, cell: (i) => px(i.bestBid, i.currency) },
+              { header: t('market.bestAsk'), num: true, cell: (i) => px(i.bestAsk, i.currency) },
+              { header: t('market.last'), num: true, cell: (i) => px(i.lastPrice, i.currency) },
+              { header: t('market.floor'), num: true, cell: (i) => px(i.floor, i.currency) },
+            ]}
+          />
         )}
       </Show>
     </Section>
@@ -380,38 +348,17 @@ const Tape = ({ trades, currency, i18n }: { trades: Trade[]; currency: string; i
   const { t } = i18n;
   return (
     <Section title={t('market.tape')} id="tape">
-      {trades.length === 0 ? (
-        <p className="state empty">{t('empty')}</p>
-      ) : (
-        <div className="scroll">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">{t('market.time')}</th>
-                <th scope="col" className="num">
-                  {t('market.price')}
-                </th>
-                <th scope="col" className="num">
-                  {t('market.lots')}
-                </th>
-                <th scope="col">{t('market.side')}</th>
-                <th scope="col">{t('guidance.version')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {[...trades].reverse().map((tr) => (
-                <tr key={tr.tradeId}>
-                  <td>{i18n.time(tr.executedAt)}</td>
-                  <td className="num">{i18n.money(tr.price, currency)}</td>
-                  <td className="num">{i18n.num(String(tr.quantityLots))}</td>
-                  <td>{tr.aggressorSide === 'buy' ? t('order.buy') : t('order.sell')}</td>
-                  <td>{tr.guidanceVersion ?? '–'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+      <DataTable
+        rows={[...trades].reverse()}
+        rowKey={(tr) => tr.tradeId}
+        columns={[
+          { header: t('market.time'), cell: (tr) => i18n.time(tr.executedAt) },
+          { header: t('market.price'), num: true, cell: (tr) => i18n.money(tr.price, currency) },
+          { header: t('market.lots'), num: true, cell: (tr) => i18n.num(String(tr.quantityLots)) },
+          { header: t('market.side'), cell: (tr) => (tr.aggressorSide === 'buy' ? t('order.buy') : t('order.sell')) },
+          { header: t('guidance.version'), cell: (tr) => tr.guidanceVersion ?? '–' },
+        ]}
+      />
     </Section>
   );
 };
@@ -509,11 +456,7 @@ const OrderForm = ({ me, instrument, onPlaced }: { me: Me; instrument: Instrumen
         <button type="submit" disabled={busy}>
           {t('order.submit')}
         </button>
-        {formLevel && error !== null && (
-          <p className="field-error" role="alert" data-testid="order-error">
-            <code>{error.code}</code> {error.message}
-          </p>
-        )}
+        {formLevel && error !== null && <InlineError error={error} testId="order-error" />}
         {placed !== null && (
           <p className="ok" role="status" data-testid="order-placed">
             {t('order.placed')}: {placed.orderId} ({placed.status})
@@ -558,62 +501,43 @@ const MyOrders = ({
   };
   return (
     <Section title={t('order.mine')} id="my-orders">
-      {error !== null && (
-        <p className="field-error" role="alert">
-          <code>{error.code}</code> {error.message}
-        </p>
-      )}
-      <Show data={orders} retry={reload} isEmpty={(x) => x.length === 0}>
+      {error !== null && <InlineError error={error} />}
+      <Show data={orders} retry={reload}>
         {(list) => (
-          <div className="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('order.account')}</th>
-                  <th scope="col">{t('order.side')}</th>
-                  <th scope="col" className="num">
-                    {t('market.price')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('market.lots')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('order.filled')}
-                  </th>
-                  <th scope="col">{t('order.status')}</th>
-                  <th scope="col">
-                    <span className="sr-only">{t('order.cancel')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...list].reverse().map((o) => (
-                  <tr key={o.orderId} data-testid={`order-${o.clientOrderId}`}>
-                    <td>{o.account}</td>
-                    <td>{o.side === 'buy' ? t('order.buy') : t('order.sell')}</td>
-                    <td className="num">{i18n.num(o.price, { minFraction: 2 })}</td>
-                    <td className="num">{o.quantityLots}</td>
-                    <td className="num">{o.filledLots}</td>
-                    <td>
-                      {o.status}
-                      {o.reason === null ? '' : ` (${o.reason})`}
-                    </td>
-                    <td>
-                      {OPEN_STATUSES.includes(o.status) && (
-                        <button
-                          type="button"
-                          onClick={() => void cancel(o)}
-                          aria-label={`${t('order.cancel')} ${o.clientOrderId}`}
-                        >
-                          {t('order.cancel')}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={[...list].reverse()}
+            rowKey={(o) => o.orderId}
+            rowProps={(o) => ({ 'data-testid': `order-${o.clientOrderId}` })}
+            columns={[
+              { header: t('order.account'), cell: (o) => o.account },
+              { header: t('order.side'), cell: (o) => (o.side === 'buy' ? t('order.buy') : t('order.sell')) },
+              { header: t('market.price'), num: true, cell: (o) => i18n.num(o.price, { minFraction: 2 }) },
+              { header: t('market.lots'), num: true, cell: (o) => o.quantityLots },
+              { header: t('order.filled'), num: true, cell: (o) => o.filledLots },
+              {
+                header: t('order.status'),
+                cell: (o) => (
+                  <>
+                    {o.status}
+                    {o.reason === null ? '' : ` (${o.reason})`}
+                  </>
+                ),
+              },
+              {
+                header: <span className="sr-only">{t('order.cancel')}</span>,
+                cell: (o) =>
+                  OPEN_STATUSES.includes(o.status) && (
+                    <button
+                      type="button"
+                      onClick={() => void cancel(o)}
+                      aria-label={`${t('order.cancel')} ${o.clientOrderId}`}
+                    >
+                      {t('order.cancel')}
+                    </button>
+                  ),
+              },
+            ]}
+          />
         )}
       </Show>
     </Section>
@@ -634,36 +558,25 @@ const MyAllocations = ({ me, round }: { me: Me; round: number }) => {
   );
   return (
     <Section title={t('order.allocations')} id="my-allocations">
-      <Show data={allocations} retry={reload} isEmpty={(x) => x.length === 0}>
+      <Show data={allocations} retry={reload}>
         {(list) => (
-          <div className="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('market.instrument')}</th>
-                  <th scope="col">{t('order.account')}</th>
-                  <th scope="col" className="num">
-                    {t('order.quantityHours')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('market.price')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((a) => (
-                  <tr key={a.allocationId}>
-                    <td>{a.instrument}</td>
-                    <td>
-                      {a.providerAccount} → {a.buyerAccount}
-                    </td>
-                    <td className="num">{i18n.num(a.quantity)}</td>
-                    <td className="num">{i18n.money(a.price, a.currency)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={list}
+            rowKey={(a) => a.allocationId}
+            columns={[
+              { header: t('market.instrument'), cell: (a) => a.instrument },
+              {
+                header: t('order.account'),
+                cell: (a) => (
+                  <>
+                    {a.providerAccount} → {a.buyerAccount}
+                  </>
+                ),
+              },
+              { header: t('order.quantityHours'), num: true, cell: (a) => i18n.num(a.quantity) },
+              { header: t('market.price'), num: true, cell: (a) => i18n.money(a.price, a.currency) },
+            ]}
+          />
         )}
       </Show>
     </Section>

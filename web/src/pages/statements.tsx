@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { ApiError, getAll, getJson, type Me, request } from '../api';
 import { useI18n } from '../i18n';
 import type { Account, LedgerView, Statement, Transfer } from '../types';
-import { ErrorBox, Section, Show, useAsync } from '../ui';
+import { DataTable, Empty, ErrorBox, Section, Show, useAsync } from '../ui';
 
 // Statements: pick an account and a period from its statement list, read the statement (lines, shortfalls,
 // reading differences, totals, unit costs), download it as CSV or JSON exactly as the API serves it; and the
@@ -76,46 +76,37 @@ const StatementList = ({
   const [list, reload] = useAsync(() => getAll<Statement>(`/v1/statements/${encodeURIComponent(account)}`), [account]);
   return (
     <Section title={t('statements.list')} id="statement-list">
-      <Show data={list} retry={reload} isEmpty={(x) => x.length === 0}>
+      <Show data={list} retry={reload}>
         {(items) => (
-          <div className="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('statements.period')}</th>
-                  <th scope="col" className="num">
-                    {t('statements.closing')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('statements.net')}
-                  </th>
-                  <th scope="col">
-                    <span className="sr-only">{t('statements.open')}</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...items].reverse().map((s) => (
-                  <tr key={s.statementId} className={s.period === period ? 'selected' : undefined}>
-                    <td>
-                      {s.period} (v{s.version})
-                    </td>
-                    <td className="num">{i18n.money(s.closingBalance, s.currency)}</td>
-                    <td className="num">{i18n.money(s.totals.net, s.currency)}</td>
-                    <td>
-                      <button
-                        type="button"
-                        onClick={() => pick(s.period)}
-                        aria-label={`${t('statements.open')} ${s.period}`}
-                      >
-                        {t('statements.open')}
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={[...items].reverse()}
+            rowKey={(s) => s.statementId}
+            rowProps={(s) => ({ className: s.period === period ? 'selected' : undefined })}
+            columns={[
+              {
+                header: t('statements.period'),
+                cell: (s) => (
+                  <>
+                    {s.period} (v{s.version})
+                  </>
+                ),
+              },
+              { header: t('statements.closing'), num: true, cell: (s) => i18n.money(s.closingBalance, s.currency) },
+              { header: t('statements.net'), num: true, cell: (s) => i18n.money(s.totals.net, s.currency) },
+              {
+                header: <span className="sr-only">{t('statements.open')}</span>,
+                cell: (s) => (
+                  <button
+                    type="button"
+                    onClick={() => pick(s.period)}
+                    aria-label={`${t('statements.open')} ${s.period}`}
+                  >
+                    {t('statements.open')}
+                  </button>
+                ),
+              },
+            ]}
+          />
         )}
       </Show>
     </Section>
@@ -173,54 +164,43 @@ const StatementView = ({ account, period }: { account: string; period: string })
                 {total(t('statements.perKTokens'), s.totals.costPerThousandTokens, 'per-ktokens', true)}
               </dl>
               <h3>{t('statements.lines')}</h3>
-              {(s.lines ?? []).length === 0 ? (
-                <p className="state empty">{t('empty')}</p>
-              ) : (
-                <div className="scroll">
-                  <table data-testid="statement-lines">
-                    <thead>
-                      <tr>
-                        <th scope="col">{t('statements.kind')}</th>
-                        <th scope="col">{t('market.instrument')}</th>
-                        <th scope="col" className="num">
-                          {t('statements.quantity')}
-                        </th>
-                        <th scope="col" className="num">
-                          {t('statements.unitPrice')}
-                        </th>
-                        <th scope="col" className="num">
-                          {t('statements.amount')}
-                        </th>
-                        <th scope="col" className="num">
-                          {t('statements.fee')}
-                        </th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {(s.lines ?? []).map((l, i) => (
-                        <tr key={`${l.ref ?? ''}-${i}`}>
-                          <td>
-                            {l.kind}
-                            {l.role === undefined ? '' : ` · ${l.role}`}
-                          </td>
-                          <td>{l.instrument ?? l.ref ?? ''}</td>
-                          <td className="num">
-                            {l.quantity === undefined ? '' : `${i18n.num(l.quantity)} ${l.unit ?? ''}`}
-                          </td>
-                          <td className="num">
-                            {l.unitPrice === undefined ? '' : i18n.money(l.unitPrice, s.currency, { keepDigits: true })}
-                          </td>
-                          <td className="num">{m(l.amount)}</td>
-                          <td className="num">{l.fee === undefined || l.fee === '' ? '' : m(l.fee)}</td>
-                        </tr>
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
-              )}
+              <DataTable
+                testId="statement-lines"
+                rows={s.lines ?? []}
+                rowKey={(l, i) => `${l.ref ?? ''}-${i}`}
+                columns={[
+                  {
+                    header: t('statements.kind'),
+                    cell: (l) => (
+                      <>
+                        {l.kind}
+                        {l.role === undefined ? '' : ` · ${l.role}`}
+                      </>
+                    ),
+                  },
+                  { header: t('market.instrument'), cell: (l) => l.instrument ?? l.ref ?? '' },
+                  {
+                    header: t('statements.quantity'),
+                    num: true,
+                    cell: (l) => (l.quantity === undefined ? '' : `${i18n.num(l.quantity)} ${l.unit ?? ''}`),
+                  },
+                  {
+                    header: t('statements.unitPrice'),
+                    num: true,
+                    cell: (l) =>
+                      l.unitPrice === undefined ? '' : i18n.money(l.unitPrice, s.currency, { keepDigits: true }),
+                  },
+                  { header: t('statements.amount'), num: true, cell: (l) => m(l.amount) },
+                  {
+                    header: t('statements.fee'),
+                    num: true,
+                    cell: (l) => (l.fee === undefined || l.fee === '' ? '' : m(l.fee)),
+                  },
+                ]}
+              />
               <h3>{t('statements.shortfalls')}</h3>
               {s.shortfalls.length === 0 ? (
-                <p className="state empty">{t('empty')}</p>
+                <Empty />
               ) : (
                 <ul>
                   {s.shortfalls.map((x) => (
@@ -233,7 +213,7 @@ const StatementView = ({ account, period }: { account: string; period: string })
               )}
               <h3>{t('statements.differences')}</h3>
               {s.readingDifferences.length === 0 ? (
-                <p className="state empty">{t('empty')}</p>
+                <Empty />
               ) : (
                 <ul>
                   {s.readingDifferences.map((x) => (
@@ -271,60 +251,32 @@ const Ledger = ({ account }: { account: string }) => {
               {t('ledger.available')}:{' '}
               <strong data-testid="ledger-available">{i18n.money(v.available, v.currency)}</strong>
             </p>
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('ledger.balances')}</th>
-                  <th scope="col" className="num">
-                    {t('ledger.posted')}
-                  </th>
-                  <th scope="col" className="num">
-                    {t('ledger.pending')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {Object.entries(v.balances).map(([k, b]) => (
-                  <tr key={k}>
-                    <td>{k}</td>
-                    <td className="num">{i18n.money(b.posted, v.currency)}</td>
-                    <td className="num">{i18n.money(b.pending, v.currency)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <DataTable
+              rows={Object.entries(v.balances)}
+              rowKey={([k]) => k}
+              columns={[
+                { header: t('ledger.balances'), cell: ([k]) => k },
+                { header: t('ledger.posted'), num: true, cell: ([, b]) => i18n.money(b.posted, v.currency) },
+                { header: t('ledger.pending'), num: true, cell: ([, b]) => i18n.money(b.pending, v.currency) },
+              ]}
+            />
           </>
         )}
       </Show>
       <h3>{t('ledger.transfers')}</h3>
-      <Show data={transfers} retry={reloadTransfers} isEmpty={(x) => x.length === 0}>
+      <Show data={transfers} retry={reloadTransfers}>
         {(list) => (
-          <div className="scroll">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">{t('market.time')}</th>
-                  <th scope="col">{t('ledger.code')}</th>
-                  <th scope="col">{t('statements.kind')}</th>
-                  <th scope="col">{t('order.status')}</th>
-                  <th scope="col" className="num">
-                    {t('statements.amount')}
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {[...list].reverse().map((x, i) => (
-                  <tr key={`${x.transferId}-${x.kind}-${i}`}>
-                    <td>{i18n.time(x.at)}</td>
-                    <td>{x.code}</td>
-                    <td>{x.kind}</td>
-                    <td>{x.status}</td>
-                    <td className="num">{i18n.money(x.amount, x.currency)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            rows={[...list].reverse()}
+            rowKey={(x, i) => `${x.transferId}-${x.kind}-${i}`}
+            columns={[
+              { header: t('market.time'), cell: (x) => i18n.time(x.at) },
+              { header: t('ledger.code'), cell: (x) => x.code },
+              { header: t('statements.kind'), cell: (x) => x.kind },
+              { header: t('order.status'), cell: (x) => x.status },
+              { header: t('statements.amount'), num: true, cell: (x) => i18n.money(x.amount, x.currency) },
+            ]}
+          />
         )}
       </Show>
     </Section>
