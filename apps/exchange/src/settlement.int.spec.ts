@@ -265,7 +265,19 @@ describe('settlement in the embedded exchange', () => {
     }
     expect((await cash(buyer, 'buy-1')).minus(c0).toFixed(2)).toBe('10.00');
     expect((await call('GET', path, finance)).body.items.map((n: { noteId: string }) => n.noteId)).toEqual(['cn-1']);
-    expect((await call('GET', `/v1/statements/buy-1/${DAY1}`, finance)).body).toEqual(before);
+    // The note reissued the statement as a new version; the version it supersedes reads exactly as issued.
+    expect((await call('GET', `/v1/statements/buy-1/${DAY1}?version=${before.version}`, finance)).body).toEqual(before);
+    const reissued = (await call('GET', `/v1/statements/buy-1/${DAY1}`, finance)).body;
+    expect(reissued).toMatchObject({
+      version: before.version + 1,
+      supersedes: before.statementId,
+      reason: 'correction',
+      lines: before.lines,
+      closingBalance: before.closingBalance,
+      adjustments: [expect.objectContaining({ noteId: 'cn-1', kind: 'credit_note', amount: '10.00' })],
+      adjustedTotals: { closingBalance: new Dec(before.closingBalance).plus(10).toFixed(2) },
+    });
+    expect(reissued.contentHash).not.toBe(before.contentHash);
   });
 
   it('resolves a delivery dispute in the buyer’s favour with a credit note from the provider', async () => {

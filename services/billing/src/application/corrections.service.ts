@@ -28,6 +28,11 @@ import {
 } from '../domain/correction/correction.decider';
 import { resultError, BillingLedgerService } from '../interface/ledger.http.service';
 import { BillingFactsService } from './billing-facts.service';
+import { PeriodCloseService } from './period-close.service';
+import { StatementsService } from './statements.service';
+import { parsePeriod } from '../domain/settlement/periods';
+import { adjustedNoteIds } from '../domain/statement/statement';
+import { type StatementIssued, statementStream } from '../domain/statement/statement.events';
 
 export interface NoteRequest {
   noteId: string;
@@ -63,6 +68,8 @@ export class CorrectionsService {
     @Inject(CLOCK) private readonly clock: Clock,
     private readonly facts: BillingFactsService,
     private readonly ledgers: BillingLedgerService,
+    private readonly closes: PeriodCloseService,
+    private readonly statements: StatementsService,
   ) {}
 
   async issueNote(
@@ -144,7 +151,47 @@ export class CorrectionsService {
         await this.store.appendToStream(stream, toNewEvents(events, meta), { expectedRevision: revision });
         await this.facts.catchUpWith(stream);
       }
+      // Also on a retry: a crash between the note's event and the reissue is finished by sending the note again.
+      await this.reissue(note.account, note.period, meta);
       return { note, result: events.length > 0 ? ('ok' as const) : ('exists' as const) };
+    });
+  }
+
+  /**
+   * Reissues the statement as a new version when a note against it is not in its latest version yet: the same
+   * ledger lines and totals as the period booked them, every note as an adjustment, a version number one higher and
+   * a reference to the version it supersedes. Earlier versions are never touched. Runs under the billing lock, so a
+   * close and a reissue never write one statement stream at once; a reissue that finds every note in the latest
+   * version (a retry, or a concurrent note's reissue) writes nothing.
+   */
+  private reissue(account: string, periodId: string, meta: CommandMetadata): Promise<StatementIssued['data'] | null> {
+    return this.closes.exclusive(async () => {
+      const period = parsePeriod(periodId);
+      if (period === null) return null;
+      await this.facts.catchUpWith(statementStream(account, periodId)).catch(() => undefined);
+      const versions = this.statements.versions(account, periodId);
+      const latest = versions[versions.length - 1];
+      if (latest === undefined) return null;
+      const notes = this.facts.facts.notes.get(`${account}|${periodId}`) ?? [];
+      const included = adjustedNoteIds(latest.summary);
+      if (notes.every((n) => included.has(n.noteId))) return null;
+      const currency = latest.summary.currency;
+      const { ledger, movements } = await this.ledgers.movements(currency);
+      // Everything booked before the reissue is folded before it reads the ledger.
+      await ledger.barrier();
+      return this.statements.issue(
+        {
+          account,
+          currency,
+          period,
+          movements,
+          ledgerRevision: String(ledger.streamRevision),
+          reason: 'correction',
+          supersedes: latest.statementId,
+          notes,
+        },
+        meta,
+      );
     });
   }
 

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { type CommandMetadata, NO_STREAM, toNewEvents, WrongExpectedVersion } from '@cx/event-store';
 import { IdentityProjection } from '@cx/identity';
-import { CLOCK, type Clock, type Currency, DomainError, isCurrency } from '@cx/shared-kernel';
-import { BILLING_CONFIG, type BillingConfig } from '../config';
+import { CLOCK, type Clock, type Currency, Dec, DomainError, isCurrency } from '@cx/shared-kernel';
+import { BILLING_CONFIG, type BillingConfig, feeScheduleOf } from '../config';
+import type { FeeSchedule } from '../domain/rating/fees';
+import { monthOf, notionalByAccount, settlementFeeBps } from '../domain/rating/fee-tiers';
 import type { TransferInput } from '../domain/ledger/ledger.decider';
 import { decideSettlement, deliveryDayOf } from '../domain/settlement/allocation-billing.decider';
 import {
@@ -55,6 +57,8 @@ export class PeriodCloseService {
   private readonly logger = new Logger('billing.periods');
   /** One close (or note) at a time: statements of one period are never issued concurrently. */
   private lock: Promise<unknown> = Promise.resolve();
+  /** Maker and taker rates, with the monthly volume tiers, as configured. */
+  private readonly fees: FeeSchedule;
 
   constructor(
     private readonly facts: BillingFactsService,
@@ -66,7 +70,9 @@ export class PeriodCloseService {
     @Inject(REFERENCE_PRICES) private readonly references: ReferencePrices,
     private readonly offers: OffersService,
     private readonly guidance: GuidanceView,
-  ) {}
+  ) {
+    this.fees = feeScheduleOf(config);
+  }
 
   /** Runs `work` under the billing lock (closes and corrections serialise here). */
   exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -194,6 +200,10 @@ export class PeriodCloseService {
     const settled: string[] = [];
     const refused: Array<{ field: string; code: string }> = [];
     const ids = [...f.allocations.keys()].sort();
+    // Month-to-date traded notional per account, before each settlement of this close (see fee-tiers.ts).
+    const month = monthOf(period.id);
+    const traded = notionalByAccount(f.settlements.values(), month);
+    const tradedBy = (account: string) => traded.get(account) ?? new Dec(0);
     for (const allocationId of ids) {
       const entry = f.allocations.get(allocationId);
       const terms = entry?.state.terms;
@@ -219,8 +229,12 @@ export class PeriodCloseService {
             period: period.id,
             currency,
             // A trade billing never heard (it should always hear it) is charged as taker on both sides.
-            buyerFeeBps: buyerTakes ? this.config.takerFeeBps : this.config.makerFeeBps,
-            providerFeeBps: providerTakes ? this.config.takerFeeBps : this.config.makerFeeBps,
+            buyerFeeBps: settlementFeeBps(this.fees, buyerTakes ? 'taker' : 'maker', tradedBy(terms.buyerAccount)),
+            providerFeeBps: settlementFeeBps(
+              this.fees,
+              providerTakes ? 'taker' : 'maker',
+              tradedBy(terms.providerAccount),
+            ),
             reference: this.references.referenceAt(terms.resourceClass, terms.region, new Date(terms.deliveryStart)),
             hold:
               hold !== undefined && hold.status === 'pending'
@@ -232,16 +246,28 @@ export class PeriodCloseService {
           return { result: event?.data ?? null, events: toNewEvents(events, meta) };
         },
       );
+      // Counted once recorded, booked or not: a close run again after a refusal starts from every recorded
+      // settlement, so the allocations after this one must see it here too.
+      if (settlement !== null) {
+        for (const account of new Set([terms.buyerAccount, terms.providerAccount])) {
+          traded.set(account, tradedBy(account).plus(settlement.chargeDelta));
+        }
+      }
       // Also re-books a settlement recorded by an earlier, interrupted close.
       const toBook = settlement ?? this.unbooked(allocationId, ledger);
-      if (toBook === null) continue;
+      if (toBook === null) {
+        // Settled and booked in this period by an earlier close that a crash cut short: still one of this close's.
+        const last = this.facts.facts.lastSettlement.get(allocationId);
+        if (last?.period === period.id) settled.push(last.settlementId);
+        continue;
+      }
       const results = await ledger.submit(chain(toBook.transfers), meta);
       const bad = results.find((r) => r.result !== 'ok' && r.result !== 'exists');
       if (bad !== undefined) {
         refused.push({ field: `allocations.${allocationId}`, code: `BILLING.${bad.result.toUpperCase()}` });
         continue;
       }
-      if (settlement !== null) settled.push(settlement.settlementId);
+      if (settlement !== null || toBook.period === period.id) settled.push(toBook.settlementId);
     }
     for (const stream of [...f.offerUsage.keys()].sort()) {
       const outcome = await this.settleOfferUsage(stream, period, meta);

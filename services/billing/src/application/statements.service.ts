@@ -11,8 +11,10 @@ import {
   ContentHasher,
   type ReadingDifference,
   type Shortfall,
+  type NoteForStatement,
   type StatementLine,
   summarise,
+  withNoteAdjustments,
 } from '../domain/statement/statement';
 import {
   type StatementIssued,
@@ -33,6 +35,8 @@ export interface IssueInput {
   ledgerRevision: string | null;
   reason: StatementIssued['data']['reason'];
   supersedes: string | null;
+  /** A reissue after corrections: every note issued against the statement, shown as its adjustments. */
+  notes?: readonly NoteForStatement[];
 }
 
 /**
@@ -78,10 +82,13 @@ export class StatementsService {
     const { account, currency, period } = input;
     const { openingMinor, inPeriod } = this.cashIn(input.movements, account, period);
     const lines = buildLines(account, currency, inPeriod, (id) => this.facts.facts.settlementRecord(id));
-    const summary = summarise({ account, period: period.id, currency, openingMinor }, lines, {
-      shortfalls: this.shortfalls(account, period),
-      readingDifferences: this.readingDifferences(account, period),
-    });
+    const summary = withNoteAdjustments(
+      summarise({ account, period: period.id, currency, openingMinor }, lines, {
+        shortfalls: this.shortfalls(account, period),
+        readingDifferences: this.readingDifferences(account, period),
+      }),
+      input.notes ?? [],
+    );
     return this.write(input, summary, lines, meta);
   }
 

@@ -1,10 +1,12 @@
 import { createEvent, PeriodKind, timestampFromDate, toKafkaRecord } from '@cx/contracts';
 import type { CommandMetadata, RecordedEvent } from '@cx/event-store';
+import type { Currency } from '@cx/shared-kernel';
 import { envelopeFor, type DeliveredMessage, type RelayRoute, type TopicSpec } from '@cx/messaging';
 import { ALLOCATION_BILLING_PREFIX, type AllocationSettled } from '../domain/settlement/allocation-billing.events';
 import { OFFER_USAGE_PREFIX, type OfferUsageSettled } from '../domain/settlement/offer-usage';
 import { PERIOD_STREAM_PREFIX, type PeriodClosed } from '../domain/settlement/period.events';
 import { STATEMENT_STREAM_PREFIX, type StatementIssued } from '../domain/statement/statement.events';
+import { canonicalToMinor, formatAmount } from '../domain/ledger/ledger.amounts';
 
 // Billing's integration topics. It consumes the tape (holds, maker/taker), allocations and usage; it publishes
 // period closes, settlements and statements through the relay (proto/cx/billing/v1).
@@ -42,6 +44,10 @@ export const causeOf = (
 };
 
 const money = (amount: string, currency: string) => ({ amount, currency });
+
+/** a + b (b absent: a), exact in minor units. */
+const addAmounts = (a: string, b: string | undefined, currency: Currency): string =>
+  b === undefined ? a : formatAmount(canonicalToMinor(a, currency) + canonicalToMinor(b, currency), currency);
 
 export const billingRelayRoutes: RelayRoute[] = [
   {
@@ -141,12 +147,14 @@ export const billingRelayRoutes: RelayRoute[] = [
             charges: money(s.totals.charges, s.currency),
             fees: money(s.totals.fees, s.currency),
             shortfalls: money('0', s.currency),
-            adjustments: money(s.totals.notes, s.currency),
-            closingBalance: money(s.closingBalance, s.currency),
+            // A reissued version counts its notes in: the statement's figures as corrected.
+            adjustments: money(addAmounts(s.totals.notes, s.adjustedTotals?.adjustments, s.currency), s.currency),
+            closingBalance: money(s.adjustedTotals?.closingBalance ?? s.closingBalance, s.currency),
             lineCount: s.lineCount,
             contentHash: d.contentHash,
             builtFromPosition: { commit: e.position.commit, prepare: e.position.prepare },
             ...(d.supersedes !== null ? { supersedesStatementId: d.supersedes } : {}),
+            version: d.version,
           },
         },
       });

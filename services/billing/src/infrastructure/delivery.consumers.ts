@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeEvent, ReporterRole, timestampDate } from '@cx/contracts';
-import { type DeliveredMessage, TopicHandler } from '@cx/messaging';
+import type { DeliveredMessage } from '@cx/messaging';
 import { BillingFactsService } from '../application/billing-facts.service';
-import { ALLOCATIONS_TOPIC, BILLING_GROUP, causeOf, USAGE_TOPIC } from './billing-integration';
+import { ALLOCATIONS_TOPIC, causeOf, USAGE_TOPIC } from './billing-integration';
 
 // Allocations (from matching) and delivery readings (from metering) reach billing as integration events. Each is
 // recorded once in the allocation's billing stream (usage of an offer: in the offer usage of its day), deciding
@@ -17,7 +17,6 @@ export class DeliveryConsumers {
 
   constructor(@Inject(BillingFactsService) private readonly facts: BillingFactsService) {}
 
-  @TopicHandler(ALLOCATIONS_TOPIC, { group: BILLING_GROUP })
   async onAllocation(m: DeliveredMessage): Promise<void> {
     const event = decodeEvent(ALLOCATIONS_TOPIC, m.value);
     if (event.event.case !== 'allocationCreated') return;
@@ -46,7 +45,6 @@ export class DeliveryConsumers {
     );
   }
 
-  @TopicHandler(USAGE_TOPIC, { group: BILLING_GROUP })
   async onUsage(m: DeliveredMessage): Promise<void> {
     const event = decodeEvent(USAGE_TOPIC, m.value);
     const meta = causeOf(m, event.envelope);

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { decodeEvent } from '@cx/contracts';
 import { bandVersionFromContract } from '@cx/guidance';
-import { type DeliveredMessage, TopicHandler } from '@cx/messaging';
+import type { DeliveredMessage } from '@cx/messaging';
 import { GuidanceView } from '../application/guidance-view';
-import { BILLING_GROUP, GUIDANCE_TOPIC } from './billing-integration';
+import { GUIDANCE_TOPIC } from './billing-integration';
 
 // Guidance reaches billing as integration events (services never import each other): every band version, issued,
 // amended or withdrawn, is recorded once in billing's guidance view, which listing and offer rating resolve the
@@ -17,7 +17,6 @@ export class GuidanceConsumer {
 
   constructor(@Inject(GuidanceView) private readonly view: GuidanceView) {}
 
-  @TopicHandler(GUIDANCE_TOPIC, { group: BILLING_GROUP })
   async onGuidance(m: DeliveredMessage): Promise<void> {
     const event = decodeEvent(GUIDANCE_TOPIC, m.value);
     if (event.event.case !== 'guidanceChanged') return;

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { decodeEvent, Side } from '@cx/contracts';
-import { type DeliveredMessage, TopicHandler } from '@cx/messaging';
+import type { DeliveredMessage } from '@cx/messaging';
 import { BillingFactsService } from '../application/billing-facts.service';
 import { BILLING_CONFIG, type BillingConfig } from '../config';
 import { BillingLedgerService } from '../interface/ledger.http.service';
-import { BILLING_GROUP, causeOf, TRADES_TOPIC } from './billing-integration';
+import { causeOf, TRADES_TOPIC } from './billing-integration';
 
 // Trades reach billing as integration events (services never import each other). Each TradeExecuted places a hold
 // of the buyer's notional and records which side took liquidity (fees differ for maker and taker). Delivery is at
@@ -19,7 +19,6 @@ export class TradesConsumer {
     @Inject(BILLING_CONFIG) private readonly config: BillingConfig,
   ) {}
 
-  @TopicHandler(TRADES_TOPIC, { group: BILLING_GROUP })
   async onTrade(m: DeliveredMessage): Promise<void> {
     const event = decodeEvent(TRADES_TOPIC, m.value);
     if (event.event.case !== 'tradeExecuted') return;

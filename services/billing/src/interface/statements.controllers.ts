@@ -94,13 +94,18 @@ export class StatementsController {
     description:
       'Opening balance, one line per settlement/adjustment/deposit/withdrawal/note, fees, shortfalls, reading ' +
       'differences, totals, closing balance, guidance versions, `contentHash` (business content only) and ' +
-      '`builtFrom`. `?version=` reads an earlier version.',
+      '`builtFrom`. Answers the latest version (`version`, and `supersedes` on a reissue); `?version=N` reads ' +
+      'version N. A credit or debit note reissues the statement: the new version lists the notes under ' +
+      '`adjustments` with `adjustedTotals`; earlier versions stay as issued. In CSV the notes follow the closing ' +
+      'balance row, then an `adjusted_closing_balance` row.',
   })
   @ApiProduces('application/json', 'text/csv')
   @ApiQuery({ name: 'version', required: false })
   @ApiQuery({ name: 'format', required: false, enum: ['json', 'csv'] })
   @ApiBadRequestResponse({ description: 'BILLING.PERIOD_INVALID, BILLING.VERSION_INVALID, BILLING.FORMAT_INVALID' })
-  @ApiNotFoundResponse({ description: 'BILLING.STATEMENT_NOT_FOUND (also another tenant’s)' })
+  @ApiNotFoundResponse({
+    description: 'BILLING.STATEMENT_NOT_FOUND (also another tenant’s), BILLING.STATEMENT_VERSION_NOT_FOUND',
+  })
   @ApiForbiddenResponse({ description: 'AUTH.FORBIDDEN' })
   async statement(
     @Param('account') account: string,

@@ -85,8 +85,16 @@ export class StatementsHttpService {
     if (version !== undefined && !/^[1-9]\d{0,5}$/.test(version)) {
       throw DomainError.invalid('BILLING.VERSION_INVALID', 'version must be a positive whole number', 'version');
     }
-    const h = version === undefined ? versions[versions.length - 1] : versions[Number(version) - 1];
-    if (h === undefined) throw notFound(account, period);
+    const latest = versions[versions.length - 1];
+    if (latest === undefined) throw notFound(account, period);
+    if (version === undefined) return latest;
+    const h = versions[Number(version) - 1];
+    if (h === undefined) {
+      throw DomainError.notFound(
+        'BILLING.STATEMENT_VERSION_NOT_FOUND',
+        `the statement for ${account} in ${period} has ${versions.length} version(s), not ${version}`,
+      );
+    }
     return h;
   }
 
@@ -138,10 +146,29 @@ export class StatementsHttpService {
           for (let i = 0; i < chunk.length; i++) rows[i] = csvRow(base, ++n, chunk[i] as StatementLine);
           yield stringifySync(rows, { ...options, header: false });
         }
-        yield stringifySync([{ ...base, lineNo: n + 1, kind: 'closing_balance', amount: s.closingBalance }], {
-          ...options,
-          header: false,
-        });
+        const tail: Array<Record<string, unknown>> = [
+          { ...base, lineNo: n + 1, kind: 'closing_balance', amount: s.closingBalance },
+        ];
+        // A reissued version: its notes as adjustment rows, then the balance with them.
+        if (s.adjustments !== undefined && s.adjustedTotals !== undefined) {
+          for (const a of s.adjustments) {
+            tail.push({
+              ...base,
+              lineNo: n + 1 + tail.length,
+              day: a.bookedOn,
+              kind: a.kind,
+              ref: a.noteId,
+              amount: a.amount,
+            });
+          }
+          tail.push({
+            ...base,
+            lineNo: n + 1 + tail.length,
+            kind: 'adjusted_closing_balance',
+            amount: s.adjustedTotals.closingBalance,
+          });
+        }
+        yield stringifySync(tail, { ...options, header: false });
       })(),
     );
   }

@@ -45,6 +45,11 @@ describe('notes', () => {
   it('is idempotent by id: the same body records nothing, another body is a conflict', () => {
     const [issued] = decideNote(null, note);
     expect(decideNote(issued!.data, note)).toEqual([]);
+    // A retry after the note reissued its statement names the new version: still the same note.
+    expect(decideNote(issued!.data, { ...note, statementId: 'stmt-buy-1-2026-03-11-v2' })).toEqual([]);
+    expect(codeOf(() => decideNote(issued!.data, { ...note, period: '2026-03-12' }))).toBe(
+      'BILLING.NOTE_EXISTS_WITH_DIFFERENT_FIELDS',
+    );
     expect(codeOf(() => decideNote(issued!.data, { ...note, amount: '11.00' }))).toBe(
       'BILLING.NOTE_EXISTS_WITH_DIFFERENT_FIELDS',
     );

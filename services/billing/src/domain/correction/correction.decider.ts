@@ -60,7 +60,9 @@ export const decideNote = (existing: NoteIssued['data'] | null, t: NoteTerms): N
     const same =
       existing.kind === t.kind &&
       existing.account === t.account &&
-      existing.statementId === t.statementId &&
+      // The period, not the statement id: the note reissues the statement as a new version, so a retry finds a
+      // later version's id than the one the note was issued against.
+      existing.period === t.period &&
       existing.amount === t.amount &&
       existing.currency === t.currency &&
       existing.reason === t.reason &&

@@ -83,7 +83,101 @@ export interface StatementSummary {
   shortfalls: Shortfall[];
   readingDifferences: ReadingDifference[];
   guidanceVersions: string[];
+  /**
+   * Only on a version reissued by a correction (absent on a version issued at the close, so its content hash is
+   * the one it was issued with): the credit and debit notes issued against the statement, oldest first.
+   */
+  adjustments?: NoteAdjustment[];
+  /** Only with `adjustments`: the statement's totals with the notes counted in. */
+  adjustedTotals?: AdjustedTotals;
 }
+
+/**
+ * A credit or debit note against the statement, as its reissued version shows it. Its money moves in the ledger in
+ * the period that was open when it was issued (`bookedOn`), where that period's statement has it as a line: the
+ * stated period's ledger lines and `totals` stay exactly what the ledger booked in it, and the note is counted in
+ * `adjustedTotals` instead.
+ */
+export interface NoteAdjustment {
+  noteId: string;
+  kind: 'credit_note' | 'debit_note';
+  /** The account's cash effect, signed: a credit note is positive, a debit note negative. */
+  amount: string;
+  reason: string;
+  disputeId: string | null;
+  transferId: string;
+  issuedAt: string;
+  bookedOn: string;
+}
+
+export interface AdjustedTotals {
+  /** Σ adjustments. */
+  adjustments: string;
+  /** totals.net + adjustments. */
+  net: string;
+  /** closingBalance + adjustments. */
+  closingBalance: string;
+}
+
+/** What a note contributes to a reissue: its terms as the note's event recorded them. */
+export interface NoteForStatement {
+  noteId: string;
+  kind: 'credit' | 'debit';
+  amount: string;
+  reason: string;
+  disputeId: string | null;
+  transferId: string;
+  issuedAt: string;
+}
+
+const byIssue = (a: NoteAdjustment, b: NoteAdjustment): number =>
+  a.issuedAt < b.issuedAt ? -1 : a.issuedAt > b.issuedAt ? 1 : a.noteId < b.noteId ? -1 : a.noteId > b.noteId ? 1 : 0;
+
+/**
+ * The summary of a version reissued because of notes: the summary as the ledger states the period, plus the notes
+ * as adjustments and the totals with them. Sorted by issue time then id, never by arrival, so the same notes give
+ * the same content hash in any order. Without notes the summary is returned as it is.
+ */
+export const withNoteAdjustments = (
+  summary: StatementSummary,
+  notes: readonly NoteForStatement[],
+): StatementSummary => {
+  if (notes.length === 0) return summary;
+  const { currency } = summary;
+  const f = (minor: bigint) => formatAmount(minor, currency);
+  let total = 0n;
+  const adjustments = notes
+    .map((n): NoteAdjustment => {
+      const minor = canonicalToMinor(formatMoney(new Dec(n.amount), currency), currency);
+      const signed = n.kind === 'credit' ? minor : -minor;
+      total += signed;
+      return {
+        noteId: n.noteId,
+        kind: n.kind === 'credit' ? 'credit_note' : 'debit_note',
+        amount: f(signed),
+        reason: n.reason,
+        disputeId: n.disputeId,
+        transferId: n.transferId,
+        issuedAt: n.issuedAt,
+        bookedOn: n.issuedAt.slice(0, 10),
+      };
+    })
+    .sort(byIssue);
+  const m = (s: string) => canonicalToMinor(s, currency);
+  return {
+    ...summary,
+    adjustments,
+    adjustedTotals: {
+      adjustments: f(total),
+      net: f(m(summary.totals.net) + total),
+      closingBalance: f(m(summary.closingBalance) + total),
+    },
+  };
+};
+
+/** Note ids a version's adjustments include (none on a version issued at the close). */
+export const adjustedNoteIds = (summary: StatementSummary): Set<string> =>
+  new Set((summary.adjustments ?? []).map((a) => a.noteId));
 
 /** A posted cash movement of the account booked in the period, as the ledger recorded it. */
 export interface CashMovement {
