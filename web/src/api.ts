@@ -26,6 +26,10 @@ export class ApiError extends Error {
   }
 }
 
+/** Any failure as an ApiError: API errors as they are, anything else (a network failure) as CONSOLE.ERROR. */
+export const asApiError = (e: unknown): ApiError =>
+  e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', e instanceof Error ? e.message : String(e));
+
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;

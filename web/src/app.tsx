@@ -1,5 +1,5 @@
 import { type FormEvent, type MouseEvent, useCallback, useEffect, useState } from 'react';
-import { ApiError, getJson, type Me, type Role, session } from './api';
+import { ApiError, getJson, type Me, type Role, session, asApiError } from './api';
 import { type Locale, type MessageKey, useI18n } from './i18n';
 import { AuditPage } from './pages/audit';
 import { GuidancePage } from './pages/guidance';
@@ -79,7 +79,7 @@ const SignIn = ({ onSignedIn }: { onSignedIn: (me: Me) => void }) => {
       session.set(key.trim());
       onSignedIn(me);
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'CONSOLE.ERROR', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }

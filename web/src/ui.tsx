@@ -1,13 +1,10 @@
 import { type DependencyList, type Key, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
-import { ApiError } from './api';
+import { ApiError, asApiError } from './api';
 import { useI18n } from './i18n';
 
 // Shared building blocks: every data view goes through useAsync and renders its loading, empty and error states.
 
 export type Async<T> = { state: 'loading' } | { state: 'error'; error: ApiError } | { state: 'ready'; value: T };
-
-const asApiError = (e: unknown): ApiError =>
-  e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', e instanceof Error ? e.message : String(e));
 
 /**
  * Loads when `deps` change (showing the loading state), and again on `reload()`, which keeps the value shown

@@ -1,5 +1,5 @@
 import { type FormEvent, useEffect, useState } from 'react';
-import { ApiError, getJson, getNdjson, type Me, send } from '../api';
+import { ApiError, getJson, getNdjson, type Me, send, asApiError } from '../api';
 import { useI18n } from '../i18n';
 import type { AuditEvent, Verification } from '../types';
 import { DataTable, Empty, ErrorBox, Field, Loading, Section } from '../ui';
@@ -41,7 +41,7 @@ const Verify = ({ me, onShow }: { me: Me; onShow: (f: Partial<Filter>) => void }
     if (run === null || run.status !== 'running') return;
     const timer = setTimeout(() => {
       getJson<Verification>(`/v1/audit/verifications/${run.verificationId}`).then(setRun, (e: unknown) =>
-        setError(e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', String(e))),
+        setError(asApiError(e)),
       );
     }, POLL_MS);
     return () => clearTimeout(timer);
@@ -59,7 +59,7 @@ const Verify = ({ me, onShow }: { me: Me; onShow: (f: Partial<Filter>) => void }
     try {
       setRun(await send<Verification>('POST', '/v1/audit/verifications'));
     } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', String(e)));
+      setError(asApiError(e));
     }
   };
   const running = run?.status === 'running';
@@ -137,7 +137,7 @@ const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter
       for (const [k, v] of Object.entries(f)) if (v.trim() !== '') params.set(k, v.trim());
       setEvents(await getNdjson<AuditEvent>(`/v1/audit/events?${params.toString()}`, MAX_EVENTS));
     } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', String(e)));
+      setError(asApiError(e));
     } finally {
       setLoading(false);
     }

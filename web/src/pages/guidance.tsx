@@ -1,5 +1,5 @@
 import { type FormEvent, useState } from 'react';
-import { ApiError, getAll, getJson, type Me, send } from '../api';
+import { ApiError, getAll, getJson, type Me, send, asApiError } from '../api';
 import { bandAt } from '../band-steps';
 import { useI18n } from '../i18n';
 import { DEFAULT_RESOURCE_CLASS, ResourceClassFilter } from '../resource-class-filter';
@@ -194,7 +194,7 @@ const BandForm = ({ rc, d, onDone }: { rc: string; d: GuidanceData; onDone: () =
       setDone(recorded.versionId);
       onDone();
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'CONSOLE.ERROR', String(err)));
+      setError(asApiError(err));
     }
   };
   const fe = (...fields: string[]) => {

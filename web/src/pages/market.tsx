@@ -1,5 +1,5 @@
 import { type FormEvent, useMemo, useState } from 'react';
-import { ApiError, getAll, getJson, type Me, send } from '../api';
+import { ApiError, getAll, getJson, type Me, send, asApiError } from '../api';
 import { type BandStep, bandSteps, stepPoints } from '../band-steps';
 import { Chart, type ChartOption } from '../charts';
 import { chartValue } from '../format';
@@ -395,7 +395,7 @@ const OrderForm = ({ me, instrument, onPlaced }: { me: Me; instrument: Instrumen
       setPlaced(order);
       onPlaced();
     } catch (err) {
-      setError(err instanceof ApiError ? err : new ApiError(0, 'CONSOLE.ERROR', String(err)));
+      setError(asApiError(err));
     } finally {
       setBusy(false);
     }
@@ -496,7 +496,7 @@ const MyOrders = ({
       await send('DELETE', `/v1/orders/${encodeURIComponent(o.orderId)}`);
       onChanged();
     } catch (e) {
-      setError(e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', String(e)));
+      setError(asApiError(e));
     }
   };
   return (

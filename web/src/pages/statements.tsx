@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ApiError, getAll, getJson, type Me, request } from '../api';
+import { ApiError, getAll, getJson, type Me, request, asApiError } from '../api';
 import { useI18n } from '../i18n';
 import type { Account, LedgerView, Statement, Transfer } from '../types';
 import { DataTable, Empty, ErrorBox, Section, Show, useAsync } from '../ui';
@@ -121,9 +121,7 @@ const StatementView = ({ account, period }: { account: string; period: string })
   const [error, setError] = useState<ApiError | null>(null);
   const save = (accept: string, ext: string) => {
     setError(null);
-    download(path, accept, `statement-${account}-${period}.${ext}`).catch((e: unknown) =>
-      setError(e instanceof ApiError ? e : new ApiError(0, 'CONSOLE.ERROR', String(e))),
-    );
+    download(path, accept, `statement-${account}-${period}.${ext}`).catch((e: unknown) => setError(asApiError(e)));
   };
   return (
     <Section title={`${account} · ${period}`} id="statement">
