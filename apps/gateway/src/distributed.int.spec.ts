@@ -8,65 +8,11 @@
 // Topics other than identity are shared with other runs (no per-test topic prefixes exist), so every id here is
 // fresh; the identity topic is a fresh one per run (CX_IDENTITY_TOPIC), because a read model drops events at or
 // before the last store position it applied and this run's gateway store starts again from the beginning.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { httpCall, kafkaBrokers, scaled, tempDir, waitFor } from '@cx/testing';
-
-const ROOT = join(__dirname, '..', '..', '..');
-const SERVICES = ['pricing-guidance', 'matching', 'metering', 'billing'] as const;
-type Name = (typeof SERVICES)[number] | 'gateway';
-
-interface Proc {
-  name: Name;
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
-}
-
-/** Starts one process from source (the same swc compiler as `npm run build`) and waits until it listens. */
-const startProcess = async (name: Name, env: Record<string, string>): Promise<Proc> => {
-  const main = name === 'gateway' ? 'apps/gateway/src/main.ts' : `apps/${name}-service/src/main.ts`;
-  const child = spawn(process.execPath, ['-r', '@swc-node/register', join(ROOT, main)], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CX_AUDIT_CHECKPOINT_MS: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString('utf8')));
-  let exitCode: number | null | undefined;
-  const exited = new Promise<number | null>((resolve) =>
-    child.once('exit', (code) => {
-      exitCode = code;
-      resolve(code);
-    }),
-  );
-  const started = await waitFor(
-    () => {
-      if (exitCode !== undefined) return { url: null };
-      const url = new RegExp(`"url":"(http://[^"]+)".*cx ${name} listening`).exec(out)?.[1];
-      return url ? { url } : undefined;
-    },
-    { timeoutMs: 90_000, what: `${name} to listen` },
-  ).catch((e: unknown) => {
-    child.kill('SIGKILL');
-    throw new Error(`${String(e)}\n${out}`);
-  });
-  if (started.url === null) throw new Error(`${name} exited with ${exitCode} before listening:\n${out}`);
-  return {
-    name,
-    child,
-    url: started.url,
-    output: () => out,
-    stop: async (signal = 'SIGTERM') => {
-      if (exitCode === undefined) child.kill(signal);
-      return exited;
-    },
-  };
-};
+import { type Proc, type ProcessName as Name, SERVICES, startProcess } from './testing/cluster';
 
 describe('distributed mode: gateway and four services over Kafka', () => {
   const dir = tempDir('cx-distributed-');

@@ -12,6 +12,12 @@ export interface DistributedConfig {
    * gateway store for its whole life, and a test's fresh store needs a topic of its own.
    */
   identityTopic: string;
+  /**
+   * Kafka consumer session timeout (CX_KAFKA_SESSION_TIMEOUT_MS, default 30 s, at least 6 s: the broker's
+   * group.min.session.timeout.ms). A process restarted after a crash rejoins its groups only once the broker has
+   * given up on its predecessor, after this long.
+   */
+  sessionTimeoutMs: number;
 }
 
 const TOPIC = /^[A-Za-z0-9._-]{1,249}$/;
@@ -27,7 +33,10 @@ export const loadDistributedConfig = (env: NodeJS.ProcessEnv = process.env): Dis
   const identityTopic = env.CX_IDENTITY_TOPIC ?? IDENTITY_TOPIC;
   if (!TOPIC.test(identityTopic))
     throw new ConfigError(`CX_IDENTITY_TOPIC is not a Kafka topic name: "${identityTopic}"`);
-  return { brokers, identityTopic };
+  const session = env.CX_KAFKA_SESSION_TIMEOUT_MS ?? '30000';
+  if (!/^\d+$/.test(session) || Number(session) < 6_000 || Number(session) > 300_000)
+    throw new ConfigError(`CX_KAFKA_SESSION_TIMEOUT_MS must be an integer from 6000 to 300000, got "${session}"`);
+  return { brokers, identityTopic, sessionTimeoutMs: Number(session) };
 };
 
 /**

@@ -176,7 +176,9 @@ const main = async (spec: HostSpec): Promise<void> => {
     intervalMs: config.auditCheckpointMs,
     onError: (e) => logger.warn({ err: e }, 'audit checkpoint failed; the next one retries'),
   });
-  const bus = createKafkaBus(distributed.brokers, `cx-${spec.name}`, logger);
+  const bus = createKafkaBus(distributed.brokers, `cx-${spec.name}`, logger, {
+    sessionTimeoutMs: distributed.sessionTimeoutMs,
+  });
   const identityTopic: TopicSpec = { ...identityTopicSpec, name: distributed.identityTopic };
   await bus.declareTopics([identityTopic, ...plan.topics]);
 

@@ -11,8 +11,12 @@ export const busLogger = (logger: Logger): BusLogger => ({
   error: (message, fields) => logger.error(fields ?? {}, message),
 });
 
-export const createKafkaBus = (brokers: string[], clientId: string, logger: Logger): KafkaBus =>
-  new KafkaBus({ brokers, clientId, logger: busLogger(logger) });
+export const createKafkaBus = (
+  brokers: string[],
+  clientId: string,
+  logger: Logger,
+  consumer: { sessionTimeoutMs?: number } = {},
+): KafkaBus => new KafkaBus({ brokers, clientId, logger: busLogger(logger), consumer });
 
 const ATTEMPTS = 15;
 
