@@ -12,19 +12,19 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEvent, ReporterRole, Side, timestampFromDate, toKafkaRecord, type Topic } from '@cx/contracts';
+import { ReporterRole, Side } from '@cx/contracts';
 import { openEventStore, type EventStore } from '@cx/event-store';
 import { bootstrapAdminKey, identityRelayRouteTo, identityTopicSpec, openAccount } from '@cx/identity';
 import { type BusLogger, KafkaBus, Relay } from '@cx/messaging';
 import { systemClock } from '@cx/shared-kernel';
 import { httpCall, kafkaBrokers, scaled, tempDir, waitFor } from '@cx/testing';
 import { ALLOCATIONS_TOPIC, TRADES_TOPIC, USAGE_TOPIC } from '../infrastructure/billing-integration';
+import { deliveryInputs, envelopeNumbering, type InputMessage } from '../testing/delivery-inputs.fixture';
 
 const ROOT = join(__dirname, '..', '..', '..', '..');
 const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
 // A day long past: billing runs on the system clock in distributed mode, and a day closes after it ends (grace 0).
 const DAY = '2026-03-11';
-const INSTR = `nvidia-h100-sxm-80g.cn-east-1.${DAY}`;
 const BUYERS = 2;
 const PROVIDERS = 2;
 
@@ -71,105 +71,36 @@ const startBilling = async (env: Record<string, string>): Promise<Proc> => {
   };
 };
 
-interface Message {
-  topic: string;
-  message: ReturnType<typeof toKafkaRecord>;
-}
-
 /** Trades, allocations and readings for `n` allocations between the run's buyers and providers (ids fixed by run). */
-const inputs = (run: string, n: number): Message[][] => {
-  let seq = 0;
-  const envelope = (aggregateId: string) => {
-    seq += 1;
-    const id = `${run}-${seq}`;
-    return {
-      eventId: id,
-      aggregateId,
-      occurredAt: timestampFromDate(new Date(`${DAY}T00:00:00Z`)),
-      correlationId: id,
-      causationId: id,
-      source: { streamId: `book-${INSTR}`, streamRevision: BigInt(seq), position: { commit: 1n, prepare: 1n } },
-    };
-  };
-  const record = <T extends Topic>(topic: T, init: Parameters<typeof createEvent<T>>[1]): Message => ({
-    topic,
-    message: toKafkaRecord(topic, createEvent(topic, init)),
-  });
-  const out: Message[][] = [];
-  for (let i = 0; i < n; i++) {
+const inputs = (run: string, n: number): InputMessage[][] => {
+  // One numbering for the run: event ids never repeat across allocations.
+  const envelopes = envelopeNumbering((seq) => `${run}-${seq}`);
+  return Array.from({ length: n }, (_, i) => {
     const tradeId = `t-${run}-${i}`;
-    const allocationId = `alloc-${tradeId}`;
-    const buyer = `buy${i % BUYERS}-${run}`;
-    const provider = `prov${i % PROVIDERS}-${run}`;
-    // Prices and quantities vary so that rounding, fees and shortfalls differ line by line.
-    const price = { amount: `${20 + (i % 7)}.${String((i * 37) % 100).padStart(2, '0')}`, currency: 'CNY' };
-    const quantity = String(4 + (i % 5));
-    const reading = (id: string, seconds: string, role: ReporterRole) =>
-      record(USAGE_TOPIC, {
-        envelope: envelope(allocationId),
-        event: {
-          case: 'usageRecorded',
-          value: {
-            ref: { source: role === ReporterRole.PROVIDER ? `//prov-${run}` : `//buyer-${run}`, id },
-            subject: { case: 'allocationId', value: allocationId },
-            meter: 'accelerator_seconds',
-            quantity: seconds,
-            usageTime: timestampFromDate(new Date(`${DAY}T08:00:00Z`)),
-            reporterRole: role,
-            reporterAccountId: role === ReporterRole.PROVIDER ? provider : buyer,
-            late: false,
-          },
-        },
-      });
-    out.push([
-      record(TRADES_TOPIC, {
-        envelope: envelope(INSTR),
-        event: {
-          case: 'tradeExecuted',
-          value: {
-            tradeId,
-            instrumentId: INSTR,
-            resourceClass: 'nvidia-h100-sxm-80g',
-            region: 'cn-east-1',
-            deliveryDay: DAY,
-            price,
-            quantity,
-            buyOrderId: `b-${tradeId}`,
-            sellOrderId: `s-${tradeId}`,
-            buyerAccountId: buyer,
-            sellerAccountId: provider,
-            aggressorSide: i % 3 === 0 ? Side.ASK : Side.BID,
-            sequence: BigInt(i + 1),
-          },
-        },
-      }),
-      record(ALLOCATIONS_TOPIC, {
-        envelope: envelope(allocationId),
-        event: {
-          case: 'allocationCreated',
-          value: {
-            allocationId,
-            tradeId,
-            instrumentId: INSTR,
-            resourceClass: 'nvidia-h100-sxm-80g',
-            region: 'cn-east-1',
-            providerAccountId: provider,
-            buyerAccountId: buyer,
-            quantity,
-            price,
-            deliveryStart: timestampFromDate(new Date(`${DAY}T00:00:00Z`)),
-            deliveryEnd: timestampFromDate(new Date(`${DAY}T23:59:59Z`)),
-          },
-        },
-      }),
+    return deliveryInputs({
+      tradeId,
+      allocationId: `alloc-${tradeId}`,
+      day: DAY,
+      buyer: `buy${i % BUYERS}-${run}`,
+      provider: `prov${i % PROVIDERS}-${run}`,
+      // Prices and quantities vary so that rounding, fees and shortfalls differ line by line.
+      price: `${20 + (i % 7)}.${String((i * 37) % 100).padStart(2, '0')}`,
+      quantity: String(4 + (i % 5)),
+      buyOrderId: `b-${tradeId}`,
+      sellOrderId: `s-${tradeId}`,
+      aggressorSide: i % 3 === 0 ? Side.ASK : Side.BID,
+      sequence: BigInt(i + 1),
+      sources: { provider: `//prov-${run}`, buyer: `//buyer-${run}` },
       // Two provider readings (one a repeat of the other's id would be a duplicate; these are distinct), and the
       // buyer's own reading as evidence.
-      reading(`p1-${i}`, String(3600 + ((i * 1237) % 7200)), ReporterRole.PROVIDER),
-      reading(`p2-${i}`, String((i * 611) % 5400), ReporterRole.PROVIDER),
-      reading(`b1-${i}`, String(3600 + ((i * 977) % 9000)), ReporterRole.BUYER),
-    ]);
-  }
-  return out;
+      readings: [
+        { role: ReporterRole.PROVIDER, id: `p1-${i}`, seconds: String(3600 + ((i * 1237) % 7200)) },
+        { role: ReporterRole.PROVIDER, id: `p2-${i}`, seconds: String((i * 611) % 5400) },
+        { role: ReporterRole.BUYER, id: `b1-${i}`, seconds: String(3600 + ((i * 977) % 9000)) },
+      ],
+      envelopes,
+    }).messages;
+  });
 };
 
 /** A seeded shuffle (mulberry32), so a failure can be replayed with the run's seed. */
@@ -252,7 +183,7 @@ describe('billing killed mid-stream and restarted', () => {
     };
   };
 
-  const publish = async (prefix: string, messages: readonly Message[]) => {
+  const publish = async (prefix: string, messages: readonly InputMessage[]) => {
     for (const m of messages) await bus.publish(`${prefix}${m.topic}`, [m.message]);
   };
 

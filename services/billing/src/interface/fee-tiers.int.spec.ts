@@ -4,166 +4,57 @@
 // starts again at the base rates; and the same store restarted gives the same statements.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { createEvent, ReporterRole, Side, timestampFromDate, toKafkaRecord, type Topic } from '@cx/contracts';
-import { type EventStore, openEventStore } from '@cx/event-store';
-import { IdentityModule, IdentityService } from '@cx/identity';
-import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
-import { configureHttpApp } from '@cx/platform';
-import { type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { httpCall, type HttpCallArgs, type HttpReply, tempDir, testHost, waitFor } from '@cx/testing';
+import { ReporterRole, Side } from '@cx/contracts';
+import { SimulatedClock } from '@cx/shared-kernel';
+import { httpCall, type HttpCallArgs, type HttpReply, tempDir, waitFor } from '@cx/testing';
 import { BillingFactsService } from '../application/billing-facts.service';
-import { BillingModule } from '../billing.module';
-import {
-  ALLOCATIONS_TOPIC,
-  billingConsumedTopics,
-  TRADES_TOPIC,
-  USAGE_TOPIC,
-} from '../infrastructure/billing-integration';
+import { type InProcessBilling, startInProcessBilling, stopInProcessBilling } from '../testing/billing-host.fixture';
+import { deliveryInputs, envelopeNumbering } from '../testing/delivery-inputs.fixture';
 
-const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
 const MARCH_31 = '2026-03-31';
 const APRIL_1 = '2026-04-01';
 const DAY_MS = 86_400_000;
 
-interface Running {
-  app: NestFastifyApplication;
-  store: EventStore;
-  bus: InProcessBus;
-  url: string;
-  adminKey: string;
-}
-
 // Base 10 bp maker, 20 bp taker; from 1,000 traded in the month: 5 and 10.
-const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule =>
-  testHost(store, clock, [
-    MessagingModule.forBus(bus),
-    IdentityModule,
-    BillingModule.forRoot({
-      periodGraceMs: 0,
-      makerFeeBps: 10,
-      takerFeeBps: 20,
-      feeTiers: [{ fromNotional: '1000', makerBps: 5, takerBps: 10 }],
-    }),
-  ]);
-
-const start = async (file: string, clock: Clock, admin?: string): Promise<Running> => {
-  const store = await openEventStore(`sqlite:${file}`);
-  const bus = new InProcessBus({ logger: quiet });
-  await bus.declareTopics(billingConsumedTopics.map((name) => ({ name, partitions: 2 })));
-  const app = await NestFactory.create<NestFastifyApplication>(hostModule(store, clock, bus), new FastifyAdapter(), {
-    logger: false,
-  });
-  await configureHttpApp(app);
-  // The first start issues the admin key; a restart keeps the one issued then.
-  const adminKey = admin ?? ((await app.get(IdentityService).ensureAdminKey()) as string);
-  await app.listen(0, '127.0.0.1');
-  return { app, store, bus, url: await app.getUrl(), adminKey };
+const tiered = {
+  periodGraceMs: 0,
+  makerFeeBps: 10,
+  takerFeeBps: 20,
+  feeTiers: [{ fromNotional: '1000', makerBps: 5, takerBps: 10 }],
 };
 
-const stop = async (r: Running) => {
-  await r.app.close();
-  await r.bus.close();
-  await r.store.close();
-};
-
-let seq = 0;
+// One numbering for the whole file: event ids never repeat across allocations.
+const envelopes = envelopeNumbering(
+  (seq) => `e-${seq}`,
+  (seq) => `c-${seq}`,
+);
 /** A trade (the buyer takes), its allocation of 10 h at 60.00 and the provider's reading of all 10 h. */
-const allocation = (id: string, day: string) => {
-  const instrument = `nvidia-h100-sxm-80g.cn-east-1.${day}`;
-  const tradeId = `t-${id}`;
-  const allocationId = `alloc-${id}`;
-  const envelope = (aggregateId: string) => {
-    seq += 1;
-    return {
-      eventId: `e-${seq}`,
-      aggregateId,
-      occurredAt: timestampFromDate(new Date(`${day}T00:00:00Z`)),
-      correlationId: `c-${seq}`,
-      causationId: `c-${seq}`,
-      source: { streamId: `book-${instrument}`, streamRevision: BigInt(seq), position: { commit: 1n, prepare: 1n } },
-    };
-  };
-  const record = <T extends Topic>(topic: T, init: Parameters<typeof createEvent<T>>[1]) => ({
-    topic,
-    message: toKafkaRecord(topic, createEvent(topic, init)),
+const allocation = (id: string, day: string) =>
+  deliveryInputs({
+    tradeId: `t-${id}`,
+    allocationId: `alloc-${id}`,
+    day,
+    buyer: 'buy-1',
+    provider: 'prov-1',
+    price: '60.00',
+    quantity: '10',
+    buyOrderId: `b-${id}`,
+    sellOrderId: `s-${id}`,
+    aggressorSide: Side.BID,
+    // The trade's sequence is its envelope's number.
+    readings: [{ role: ReporterRole.PROVIDER, id: `u-${id}`, seconds: '36000' }],
+    envelopes,
   });
-  const price = { amount: '60.00', currency: 'CNY' };
-  return {
-    allocationId,
-    tradeId,
-    messages: [
-      record(TRADES_TOPIC, {
-        envelope: envelope(instrument),
-        event: {
-          case: 'tradeExecuted',
-          value: {
-            tradeId,
-            instrumentId: instrument,
-            resourceClass: 'nvidia-h100-sxm-80g',
-            region: 'cn-east-1',
-            deliveryDay: day,
-            price,
-            quantity: '10',
-            buyOrderId: `b-${id}`,
-            sellOrderId: `s-${id}`,
-            buyerAccountId: 'buy-1',
-            sellerAccountId: 'prov-1',
-            aggressorSide: Side.BID,
-            sequence: BigInt(seq),
-          },
-        },
-      }),
-      record(ALLOCATIONS_TOPIC, {
-        envelope: envelope(allocationId),
-        event: {
-          case: 'allocationCreated',
-          value: {
-            allocationId,
-            tradeId,
-            instrumentId: instrument,
-            resourceClass: 'nvidia-h100-sxm-80g',
-            region: 'cn-east-1',
-            providerAccountId: 'prov-1',
-            buyerAccountId: 'buy-1',
-            quantity: '10',
-            price,
-            deliveryStart: timestampFromDate(new Date(`${day}T00:00:00Z`)),
-            deliveryEnd: timestampFromDate(new Date(`${day}T23:59:59Z`)),
-          },
-        },
-      }),
-      record(USAGE_TOPIC, {
-        envelope: envelope(allocationId),
-        event: {
-          case: 'usageRecorded',
-          value: {
-            ref: { source: '//prov', id: `u-${id}` },
-            subject: { case: 'allocationId', value: allocationId },
-            meter: 'accelerator_seconds',
-            quantity: '36000',
-            usageTime: timestampFromDate(new Date(`${day}T08:00:00Z`)),
-            reporterRole: ReporterRole.PROVIDER,
-            reporterAccountId: 'prov-1',
-            late: false,
-          },
-        },
-      }),
-    ],
-  };
-};
 
 describe('monthly volume fee tiers on statements', () => {
   const dir = tempDir('cx-billing-tiers-');
   const file = join(dir.path, 'cx.sqlite');
   const clock = new SimulatedClock(new Date(`${MARCH_31}T00:00:00Z`));
-  let r: Running;
+  let r: InProcessBilling;
   const call = (...args: HttpCallArgs): Promise<HttpReply> => httpCall(r.url, ...args);
 
   beforeAll(async () => {
-    r = await start(file, clock);
+    r = await startInProcessBilling(file, clock, tiered);
     for (const [accountId, kind] of [
       ['buy-1', 'buyer'],
       ['prov-1', 'provider'],
@@ -177,7 +68,7 @@ describe('monthly volume fee tiers on statements', () => {
   });
 
   afterAll(async () => {
-    if (r) await stop(r);
+    if (r) await stopInProcessBilling(r);
     dir.remove();
   });
 
@@ -228,8 +119,8 @@ describe('monthly volume fee tiers on statements', () => {
         ),
       );
     const before = await hashes();
-    await stop(r);
-    r = await start(file, clock, r.adminKey);
+    await stopInProcessBilling(r);
+    r = await startInProcessBilling(file, clock, tiered, r.adminKey);
     expect(await hashes()).toEqual(before);
   });
 });

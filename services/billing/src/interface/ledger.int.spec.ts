@@ -3,52 +3,20 @@
 // bus, and a ledger whose balances sum to zero.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createEvent, timestampFromDate, toKafkaRecord } from '@cx/contracts';
-import { type EventStore, openEventStore } from '@cx/event-store';
-import { IdentityModule, IdentityService } from '@cx/identity';
-import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
-import { configureHttpApp } from '@cx/platform';
-import { type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
-import { BillingModule } from '../billing.module';
-import { billingConsumedTopics, TRADES_TOPIC } from '../infrastructure/billing-integration';
+import { SimulatedClock } from '@cx/shared-kernel';
+import { tempDir, waitFor, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
+import { TRADES_TOPIC } from '../infrastructure/billing-integration';
+import { type InProcessBilling, startInProcessBilling, stopInProcessBilling } from '../testing/billing-host.fixture';
 import { BillingLedgerService, holdTransferId } from './ledger.http.service';
 
-const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
 const T0 = new Date('2026-03-10T08:00:00Z');
-
-interface Running {
-  app: NestFastifyApplication;
-  store: EventStore;
-  bus: InProcessBus;
-  url: string;
-  adminKey: string;
-}
-
-const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule =>
-  testHost(store, clock, [MessagingModule.forBus(bus), IdentityModule, BillingModule.forRoot({ tradeHolds: true })]);
-
-const start = async (file: string, clock: Clock): Promise<Running> => {
-  const store = await openEventStore(`sqlite:${file}`);
-  const bus = new InProcessBus({ logger: quiet });
-  await bus.declareTopics(billingConsumedTopics.map((name) => ({ name, partitions: 2 })));
-  const app = await NestFactory.create<NestFastifyApplication>(hostModule(store, clock, bus), new FastifyAdapter(), {
-    logger: false,
-  });
-  await configureHttpApp(app);
-  const adminKey = (await app.get(IdentityService).ensureAdminKey()) as string;
-  await app.listen(0, '127.0.0.1');
-  return { app, store, bus, url: await app.getUrl(), adminKey };
-};
 
 type Reply = HttpReply;
 
-const call = (r: Running, ...args: HttpCallArgs): Promise<Reply> => httpCall(r.url, ...args);
+const call = (r: InProcessBilling, ...args: HttpCallArgs): Promise<Reply> => httpCall(r.url, ...args);
 
-const publishTrade = async (r: Running, tradeId: string, buyer: string, price: string, quantity: string) => {
+const publishTrade = async (r: InProcessBilling, tradeId: string, buyer: string, price: string, quantity: string) => {
   const ev = createEvent(TRADES_TOPIC, {
     envelope: {
       eventId: `evt-${tradeId}`,
@@ -82,7 +50,7 @@ const publishTrade = async (r: Running, tradeId: string, buyer: string, price: s
 describe('billing ledger over HTTP', () => {
   const dir = tempDir('cx-billing-');
   const clock = new SimulatedClock(T0);
-  let r: Running;
+  let r: InProcessBilling;
   let admin: string;
   let trader: string;
   let finance: string;
@@ -94,7 +62,7 @@ describe('billing ledger over HTTP', () => {
   const balances = (account: string, key = admin) => call(r, 'GET', `/v1/ledger/accounts/${account}`, key);
 
   beforeAll(async () => {
-    r = await start(join(dir.path, 'cx.sqlite'), clock);
+    r = await startInProcessBilling(join(dir.path, 'cx.sqlite'), clock, { tradeHolds: true });
     admin = r.adminKey;
     for (const [accountId, kind] of [
       ['buyer-01', 'buyer'],
@@ -114,11 +82,7 @@ describe('billing ledger over HTTP', () => {
   });
 
   afterAll(async () => {
-    if (r) {
-      await r.app.close();
-      await r.bus.close();
-      await r.store.close();
-    }
+    if (r) await stopInProcessBilling(r);
     dir.remove();
   });
 

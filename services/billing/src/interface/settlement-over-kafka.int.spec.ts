@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { parse } from 'csv-parse/sync';
-import { createEvent, ReporterRole, Side, timestampFromDate, toKafkaRecord, type Topic } from '@cx/contracts';
+import { ReporterRole, Side } from '@cx/contracts';
 import { type EventStore, openEventStore } from '@cx/event-store';
 import { IdentityModule, IdentityService, openAccount } from '@cx/identity';
 import { type BusLogger, KafkaBus, MessagingModule } from '@cx/messaging';
@@ -17,17 +17,11 @@ import { SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, kafkaBrokers, tempDir, testHost, waitFor } from '@cx/testing';
 import { BillingFactsService } from '../application/billing-facts.service';
 import { BillingModule } from '../billing.module';
-import {
-  ALLOCATIONS_TOPIC,
-  billingConsumedTopics,
-  billingTopicSpecs,
-  TRADES_TOPIC,
-  USAGE_TOPIC,
-} from '../infrastructure/billing-integration';
+import { billingConsumedTopics, billingTopicSpecs } from '../infrastructure/billing-integration';
+import { deliveryInputs, envelopeNumbering, type InputMessage } from '../testing/delivery-inputs.fixture';
 
 const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
 const DAY = '2026-03-11';
-const INSTR = `nvidia-h100-sxm-80g.cn-east-1.${DAY}`;
 
 interface Running {
   app: NestFastifyApplication;
@@ -63,97 +57,26 @@ const stop = async (r: Running) => {
 };
 
 /** The three inputs of one allocation, as matching and metering publish them (ids unique to this run). */
-const inputs = (run: string) => {
-  const tradeId = `t-${run}`;
-  const allocationId = `alloc-${tradeId}`;
-  let n = 0;
-  const envelope = (aggregateId: string) => {
-    n += 1;
-    const id = `${run}-${n}`;
-    return {
-      eventId: id,
-      aggregateId,
-      occurredAt: timestampFromDate(new Date(`${DAY}T00:00:00Z`)),
-      correlationId: id,
-      causationId: id,
-      source: { streamId: `book-${INSTR}`, streamRevision: BigInt(n), position: { commit: 1n, prepare: 1n } },
-    };
-  };
-  const record = <T extends Topic>(topic: T, init: Parameters<typeof createEvent<T>>[1]) => ({
-    topic,
-    message: toKafkaRecord(topic, createEvent(topic, init)),
-  });
-  const price = { amount: '25.50', currency: 'CNY' };
-  const trade = record(TRADES_TOPIC, {
-    envelope: envelope(INSTR),
-    event: {
-      case: 'tradeExecuted',
-      value: {
-        tradeId,
-        instrumentId: INSTR,
-        resourceClass: 'nvidia-h100-sxm-80g',
-        region: 'cn-east-1',
-        deliveryDay: DAY,
-        price,
-        quantity: '10',
-        buyOrderId: `b-${run}`,
-        sellOrderId: `s-${run}`,
-        buyerAccountId: `buy-${run}`,
-        sellerAccountId: `prov-${run}`,
-        aggressorSide: Side.BID,
-        sequence: 1n,
-      },
-    },
-  });
-  const allocation = record(ALLOCATIONS_TOPIC, {
-    envelope: envelope(allocationId),
-    event: {
-      case: 'allocationCreated',
-      value: {
-        allocationId,
-        tradeId,
-        instrumentId: INSTR,
-        resourceClass: 'nvidia-h100-sxm-80g',
-        region: 'cn-east-1',
-        providerAccountId: `prov-${run}`,
-        buyerAccountId: `buy-${run}`,
-        quantity: '10',
-        price,
-        deliveryStart: timestampFromDate(new Date(`${DAY}T00:00:00Z`)),
-        deliveryEnd: timestampFromDate(new Date(`${DAY}T23:59:59Z`)),
-      },
-    },
-  });
-  const reading = (id: string, seconds: string, role: ReporterRole) =>
-    record(USAGE_TOPIC, {
-      envelope: envelope(allocationId),
-      event: {
-        case: 'usageRecorded',
-        value: {
-          ref: { source: role === ReporterRole.PROVIDER ? '//prov' : '//buyer', id },
-          subject: { case: 'allocationId', value: allocationId },
-          meter: 'accelerator_seconds',
-          quantity: seconds,
-          usageTime: timestampFromDate(new Date(`${DAY}T08:00:00Z`)),
-          reporterRole: role,
-          reporterAccountId: role === ReporterRole.PROVIDER ? `prov-${run}` : `buy-${run}`,
-          late: false,
-        },
-      },
-    });
-  return {
-    allocationId,
-    messages: [
-      trade,
-      allocation,
-      reading('u1', '14400', ReporterRole.PROVIDER),
-      reading('u2', '14400', ReporterRole.PROVIDER),
-      reading('u3', '27000', ReporterRole.BUYER),
+const inputs = (run: string) =>
+  deliveryInputs({
+    tradeId: `t-${run}`,
+    allocationId: `alloc-t-${run}`,
+    day: DAY,
+    buyer: `buy-${run}`,
+    provider: `prov-${run}`,
+    price: '25.50',
+    quantity: '10',
+    buyOrderId: `b-${run}`,
+    sellOrderId: `s-${run}`,
+    aggressorSide: Side.BID,
+    sequence: 1n,
+    readings: [
+      { role: ReporterRole.PROVIDER, id: 'u1', seconds: '14400' },
+      { role: ReporterRole.PROVIDER, id: 'u2', seconds: '14400' },
+      { role: ReporterRole.BUYER, id: 'u3', seconds: '27000' },
     ],
-  };
-};
-
-type Message = ReturnType<typeof inputs>['messages'][number];
+    envelopes: envelopeNumbering((seq) => `${run}-${seq}`),
+  });
 
 describe('billing over the real Kafka broker', () => {
   const dir = tempDir('cx-billing-kafka-');
@@ -167,7 +90,7 @@ describe('billing over the real Kafka broker', () => {
   afterAll(() => dir.remove());
 
   /** Opens the run's accounts, funds the buyer, feeds the messages and closes the day; returns the statements. */
-  const settle = async (run: string, file: string, order: (m: Message[]) => Message[]) => {
+  const settle = async (run: string, file: string, order: (m: InputMessage[]) => InputMessage[]) => {
     // Each store its own day: the deposit is booked on the delivery day, the close comes after it.
     clock = new SimulatedClock(new Date(`${DAY}T00:00:00Z`));
     r = await start(file, clock);

@@ -6,153 +6,43 @@
 // dispute resolved in the buyer's favour reissues the buyer's statement with the credit note it issues.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { type DynamicModule } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
-import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { StatementsChecker, type Violation } from '@cx/audit';
-import { createEvent, ReporterRole, Side, timestampFromDate, toKafkaRecord, type Topic } from '@cx/contracts';
-import { type EventStore, openEventStore } from '@cx/event-store';
-import { IdentityModule, IdentityService } from '@cx/identity';
-import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
-import { configureHttpApp } from '@cx/platform';
-import { type Clock, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, testHost, httpCall, type HttpCallArgs, type HttpReply, waitFor } from '@cx/testing';
+import { ReporterRole, Side } from '@cx/contracts';
+import { SimulatedClock } from '@cx/shared-kernel';
+import { tempDir, httpCall, type HttpCallArgs, type HttpReply, waitFor } from '@cx/testing';
 import { BillingFactsService } from '../application/billing-facts.service';
-import { BillingModule } from '../billing.module';
-import {
-  ALLOCATIONS_TOPIC,
-  billingConsumedTopics,
-  TRADES_TOPIC,
-  USAGE_TOPIC,
-} from '../infrastructure/billing-integration';
+import { type InProcessBilling, startInProcessBilling, stopInProcessBilling } from '../testing/billing-host.fixture';
+import { deliveryInputs, envelopeNumbering } from '../testing/delivery-inputs.fixture';
 
-const quiet: BusLogger = { warn: () => undefined, error: () => undefined };
 const DAY = '2026-03-10';
-
-interface Running {
-  app: NestFastifyApplication;
-  store: EventStore;
-  bus: InProcessBus;
-  url: string;
-  adminKey: string;
-}
-
-const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule =>
-  testHost(store, clock, [MessagingModule.forBus(bus), IdentityModule, BillingModule.forRoot({ periodGraceMs: 0 })]);
-
-const start = async (file: string, clock: Clock): Promise<Running> => {
-  const store = await openEventStore(`sqlite:${file}`);
-  const bus = new InProcessBus({ logger: quiet });
-  await bus.declareTopics(billingConsumedTopics.map((name) => ({ name, partitions: 2 })));
-  const app = await NestFactory.create<NestFastifyApplication>(hostModule(store, clock, bus), new FastifyAdapter(), {
-    logger: false,
-  });
-  await configureHttpApp(app);
-  const adminKey = (await app.get(IdentityService).ensureAdminKey()) as string;
-  await app.listen(0, '127.0.0.1');
-  return { app, store, bus, url: await app.getUrl(), adminKey };
-};
+const config = { periodGraceMs: 0 };
 
 /** A trade of 10 h at 20.00 delivered on `day` (buy-1 from prov-1), the provider's reading of 8 h, the buyer's 7 h. */
-const delivery = (day: string) => {
-  const instrument = `nvidia-h100-sxm-80g.cn-east-1.${day}`;
-  const tradeId = `t-${day}`;
-  const allocationId = `alloc-${tradeId}`;
-  let seq = 0;
-  const envelope = (aggregateId: string) => {
-    seq += 1;
-    return {
-      eventId: `${day}-${seq}`,
-      aggregateId,
-      occurredAt: timestampFromDate(new Date(`${day}T00:00:00Z`)),
-      correlationId: `${day}-${seq}`,
-      causationId: `${day}-${seq}`,
-      source: { streamId: `book-${instrument}`, streamRevision: BigInt(seq), position: { commit: 1n, prepare: 1n } },
-    };
-  };
-  const record = <T extends Topic>(topic: T, init: Parameters<typeof createEvent<T>>[1]) => ({
-    topic,
-    message: toKafkaRecord(topic, createEvent(topic, init)),
-  });
-  const price = { amount: '20.00', currency: 'CNY' };
-  const reading = (role: ReporterRole, seconds: string) =>
-    record(USAGE_TOPIC, {
-      envelope: envelope(allocationId),
-      event: {
-        case: 'usageRecorded',
-        value: {
-          ref: { source: role === ReporterRole.PROVIDER ? '//prov' : '//buyer', id: `u-${day}` },
-          subject: { case: 'allocationId', value: allocationId },
-          meter: 'accelerator_seconds',
-          quantity: seconds,
-          usageTime: timestampFromDate(new Date(`${day}T08:00:00Z`)),
-          reporterRole: role,
-          reporterAccountId: role === ReporterRole.PROVIDER ? 'prov-1' : 'buy-1',
-          late: false,
-        },
-      },
-    });
-  return {
-    tradeId,
-    allocationId,
-    messages: [
-      record(TRADES_TOPIC, {
-        envelope: envelope(instrument),
-        event: {
-          case: 'tradeExecuted',
-          value: {
-            tradeId,
-            instrumentId: instrument,
-            resourceClass: 'nvidia-h100-sxm-80g',
-            region: 'cn-east-1',
-            deliveryDay: day,
-            price,
-            quantity: '10',
-            buyOrderId: `b-${day}`,
-            sellOrderId: `s-${day}`,
-            buyerAccountId: 'buy-1',
-            sellerAccountId: 'prov-1',
-            aggressorSide: Side.BID,
-            sequence: 1n,
-          },
-        },
-      }),
-      record(ALLOCATIONS_TOPIC, {
-        envelope: envelope(allocationId),
-        event: {
-          case: 'allocationCreated',
-          value: {
-            allocationId,
-            tradeId,
-            instrumentId: instrument,
-            resourceClass: 'nvidia-h100-sxm-80g',
-            region: 'cn-east-1',
-            providerAccountId: 'prov-1',
-            buyerAccountId: 'buy-1',
-            quantity: '10',
-            price,
-            deliveryStart: timestampFromDate(new Date(`${day}T00:00:00Z`)),
-            deliveryEnd: timestampFromDate(new Date(`${day}T23:59:59Z`)),
-          },
-        },
-      }),
-      reading(ReporterRole.PROVIDER, '28800'),
-      reading(ReporterRole.BUYER, '25200'),
+const delivery = (day: string) =>
+  deliveryInputs({
+    tradeId: `t-${day}`,
+    allocationId: `alloc-t-${day}`,
+    day,
+    buyer: 'buy-1',
+    provider: 'prov-1',
+    price: '20.00',
+    quantity: '10',
+    buyOrderId: `b-${day}`,
+    sellOrderId: `s-${day}`,
+    aggressorSide: Side.BID,
+    sequence: 1n,
+    readings: [
+      { role: ReporterRole.PROVIDER, id: `u-${day}`, seconds: '28800' },
+      { role: ReporterRole.BUYER, id: `u-${day}`, seconds: '25200' },
     ],
-  };
-};
-
-const stop = async (r: Running) => {
-  await r.app.close();
-  await r.bus.close();
-  await r.store.close();
-};
+    envelopes: envelopeNumbering((seq) => `${day}-${seq}`),
+  });
 
 describe('statement versions after corrections', () => {
   const dir = tempDir('cx-billing-versions-');
   const file = join(dir.path, 'cx.sqlite');
   const clock = new SimulatedClock(new Date(`${DAY}T08:00:00Z`));
-  let r: Running;
+  let r: InProcessBilling;
   let admin: string;
   let finance: string;
   const call = (...args: HttpCallArgs): Promise<HttpReply> => httpCall(r.url, ...args);
@@ -163,7 +53,7 @@ describe('statement versions after corrections', () => {
   const path = `/v1/statements/buy-1/${DAY}`;
 
   beforeAll(async () => {
-    r = await start(file, clock);
+    r = await startInProcessBilling(file, clock, config);
     admin = r.adminKey;
     for (const accountId of ['buy-1', 'prov-1']) {
       const res = await call('POST', '/v1/accounts', admin, { accountId, legalName: accountId, kind: 'buyer' });
@@ -181,7 +71,7 @@ describe('statement versions after corrections', () => {
   });
 
   afterAll(async () => {
-    if (r) await stop(r);
+    if (r) await stopInProcessBilling(r);
     dir.remove();
   });
 
@@ -288,8 +178,8 @@ describe('statement versions after corrections', () => {
     const all = async () =>
       Promise.all([1, 2, 3].map(async (v) => (await call('GET', `${path}?version=${v}`, finance)).body.contentHash));
     const before = await all();
-    await stop(r);
-    r = await start(file, clock);
+    await stopInProcessBilling(r);
+    r = await startInProcessBilling(file, clock, config);
     expect(await all()).toEqual(before);
 
     const checker = new StatementsChecker();
