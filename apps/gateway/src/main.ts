@@ -19,7 +19,13 @@ runHost({
   plan: ({ config, distributed }) => {
     gateway = loadGatewayConfig();
     return {
-      imports: [WebhooksModule.forRoot(loadWebhooksConfig(process.env, dirname(config.auditKeyPath)))],
+      imports: [
+        WebhooksModule.forRoot({
+          ...loadWebhooksConfig(process.env, dirname(config.auditKeyPath)),
+          // Consumers resume from committed offsets here: the alert rules' inputs are kept for the next start.
+          recordAlertInputs: true,
+        }),
+      ],
       topics: topicSpecsFor(webhooksConsumedTopics),
       relayRoutes: [identityRelayRouteTo(distributed.identityTopic)],
       identity: 'store',

@@ -342,6 +342,25 @@ const fixtures: Fixture[] = [
     },
   },
   {
+    topic: 'cx.metering.usage.v1',
+    init: {
+      envelope: envelope('acc_1'),
+      event: {
+        case: 'usageRejected',
+        value: {
+          ref: { source: 'urn:integrator:acc_1', id: 'u-3' },
+          accountId: 'acc_1',
+          code: 'METERING.NEGATIVE_QUANTITY',
+          field: 'data.quantity',
+          message: 'data.quantity must not be negative',
+          subject: 'alloc_1',
+          rejectedAt: at('2026-03-10T02:00:00Z'),
+          recordPosition: 'cx.metering.usage-submitted.v1/3/42',
+        },
+      },
+    },
+  },
+  {
     topic: 'cx.pricing.index.v1',
     init: {
       envelope: envelope('nvidia-h100-sxm-80g'),

@@ -32,6 +32,11 @@ export interface WebhooksConfig {
    * where a test builds its own config.
    */
   secretKeyHex: string | null;
+  /**
+   * Record each input the alert rules judge against, so a restart rebuilds them (the gateway: its consumers resume
+   * from committed offsets). Embedded mode hears everything again at each start and leaves it off.
+   */
+  recordAlertInputs: boolean;
 }
 
 export const DEFAULT_MAX_AGE_MS = 3 * 86_400_000;
@@ -47,9 +52,10 @@ export const webhooksConfig = (overrides: Partial<WebhooksConfig> = {}): Webhook
     pollMs: 1_000,
     concurrency: 8,
     secretKeyHex: null,
+    recordAlertInputs: false,
     ...overrides,
   };
-  for (const k of ['allowPrivate', 'allowHttp'] as const) {
+  for (const k of ['allowPrivate', 'allowHttp', 'recordAlertInputs'] as const) {
     if (typeof config[k] !== 'boolean') throw new ConfigError(`${k} must be a boolean`);
   }
   for (const k of ['backoffBaseMs', 'backoffMaxMs', 'maxAgeMs', 'timeoutMs', 'pollMs', 'concurrency'] as const) {

@@ -1,6 +1,7 @@
 import { createEvent, ReporterRole as WireReporterRole, timestampFromDate, toKafkaRecord } from '@cx/contracts';
 import type { RecordedEvent } from '@cx/event-store';
 import { envelopeFor, type RelayRoute, type TopicSpec } from '@cx/messaging';
+import { USAGE_REJECTION_STREAM_PREFIX, type UsageRejectedData } from '../domain/usage/usage-rejection.events';
 import {
   type UsageAmended,
   USAGE_STREAM_PREFIX,
@@ -103,5 +104,36 @@ export const usageRelayRoute: RelayRoute = {
   },
 };
 
+/**
+ * Refused Kafka submissions, on the same topic as accepted usage (an additive case of UsageEvent, so every
+ * consumer of the topic that does not know it skips it). Keyed by the account the record reported for, or by its
+ * position on the submissions topic when it named none.
+ */
+export const usageRejectionRelayRoute: RelayRoute = {
+  streamPrefixes: [USAGE_REJECTION_STREAM_PREFIX],
+  toMessage: (e: RecordedEvent) => {
+    if (e.type !== 'UsageRejected') return null;
+    const d = e.data as UsageRejectedData;
+    const at = new Date(d.rejectedAt);
+    const ev = createEvent(USAGE_TOPIC, {
+      envelope: envelopeFor(e, d.account ?? d.position, at),
+      event: {
+        case: 'usageRejected',
+        value: {
+          ref: { source: d.source ?? '', id: d.id ?? '' },
+          accountId: d.account ?? '',
+          code: d.code,
+          field: d.field,
+          message: d.message,
+          ...(d.subject !== null ? { subject: d.subject } : {}),
+          rejectedAt: timestampFromDate(at),
+          recordPosition: d.position,
+        },
+      },
+    });
+    return { topic: USAGE_TOPIC, message: toKafkaRecord(USAGE_TOPIC, ev) };
+  },
+};
+
 /** The relay routes of metering, for the host's Relay. */
-export const meteringRelayRoutes: RelayRoute[] = [usageRelayRoute];
+export const meteringRelayRoutes: RelayRoute[] = [usageRelayRoute, usageRejectionRelayRoute];

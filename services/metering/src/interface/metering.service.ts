@@ -7,6 +7,7 @@ import { defineMeter, seedMeters } from '../application/meter.handlers';
 import type { AllocationHeardData, PeriodClosedHeardData } from '../application/metering.events';
 import { MeteringProjection } from '../application/metering.projection';
 import { recordPeriodClosed } from '../application/period.handlers';
+import { recordRejections, type RejectionFacts } from '../application/rejection.handlers';
 import type { CommandMetadata, MeteringDeps } from '../application/ports';
 import {
   correctUsage,
@@ -149,6 +150,11 @@ export class MeteringService implements OnModuleInit, OnModuleDestroy {
    */
   ingestSubmissions(raws: readonly unknown[], publisher: PublisherOf, meta: CommandMetadata): Promise<IngestOutcome> {
     return ingestUsage(this.deps, raws, publisher, this.views(), meta);
+  }
+
+  /** Records refused Kafka submissions (once per record and reason), for the relay to publish. */
+  recordRejections(rejections: readonly RejectionFacts[], meta: CommandMetadata): Promise<{ recorded: number }> {
+    return recordRejections(this.deps, rejections, meta);
   }
 
   async correct(

@@ -1,7 +1,9 @@
 // Proves Kafka ingestion over the real broker: N = scaled(100,000) CloudEvents (binary and structured mode) with
 // 10% duplicates and 1% invalid ones are counted exactly once (the aggregate equals the sum of the distinct valid
 // events), every invalid one is on the dead-letter topic with its reason code and field, and restarting the
-// metering consumer mid-run (same group, same SQLite file) changes nothing.
+// metering consumer mid-run (same group, same SQLite file) changes nothing. Every invalid one is also recorded as
+// exactly one UsageRejected (for the account it reported for), however often the broker delivered it, and the
+// relay publishes each as a UsageRejected on cx.metering.usage.v1.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -9,10 +11,24 @@ import { type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type EventStore, openEventStore } from '@cx/event-store';
 import { IdentityModule } from '@cx/identity';
-import { type BusLogger, type DeliveredMessage, DLQ_HEADERS, KafkaBus, MessagingModule } from '@cx/messaging';
+import {
+  type BusLogger,
+  type DeliveredMessage,
+  DLQ_HEADERS,
+  KafkaBus,
+  MessagingModule,
+  type RelayMessage,
+} from '@cx/messaging';
+import { decodeEvent } from '@cx/contracts';
 import { Dec, SimulatedClock } from '@cx/shared-kernel';
 import { kafkaBrokers, scaled, tempDir, testHost, waitFor } from '@cx/testing';
-import { ALLOCATIONS_TOPIC, meteringTopicSpecs } from '../infrastructure/metering-integration';
+import { USAGE_REJECTION_STREAM_PREFIX, type UsageRejectedData } from '../domain/usage/usage-rejection.events';
+import {
+  ALLOCATIONS_TOPIC,
+  meteringTopicSpecs,
+  USAGE_TOPIC,
+  usageRejectionRelayRoute,
+} from '../infrastructure/metering-integration';
 import { MeteringProjection } from '../application/metering.projection';
 import { MeteringModule } from '../metering.module';
 import { MeteringService } from './metering.service';
@@ -236,6 +252,50 @@ describe('usage over Kafka', () => {
       expect(new Set(malformed.map((m) => m.key)).size).toBe(
         badKinds.filter(([c]) => c === 'METERING.MALFORMED_JSON').length,
       );
+
+      // Each invalid record is recorded as rejected exactly once, with its reason and the account it reported for,
+      // although the restart redelivered some (they may be on the dead-letter topic twice).
+      const recorded = [];
+      for await (const e of r.store.readAll({
+        fromPosition: 'start',
+        filter: { streamNamePrefixes: [USAGE_REJECTION_STREAM_PREFIX] },
+      })) {
+        recorded.push(e);
+      }
+      expect(recorded).toHaveLength(invalid);
+      const rejections = new Map<string, UsageRejectedData>();
+      for (const e of recorded) {
+        expect(e.type).toBe('UsageRejected');
+        const d = e.data as UsageRejectedData;
+        rejections.set(d.id ?? `at ${d.position}`, d);
+      }
+      expect(rejections.size).toBe(invalid);
+      for (let i = 0; i < invalid; i++) {
+        if (i % 5 === 4) continue;
+        const d = rejections.get(`bad-${i}`);
+        const account = i % 5 === 2 ? null : i % 5 === 3 ? 'acct-k2' : 'acct-k1';
+        expect({ i, code: d?.code, field: d?.field, account: d?.account, source: d?.source }).toEqual({
+          i,
+          code: badKinds[i]?.[0],
+          field: badKinds[i]?.[1],
+          account,
+          source: '//agent.example/k',
+        });
+      }
+      // What the relay publishes for one: the contract's UsageRejected, keyed by the account.
+      const one = recorded.find((e) => (e.data as UsageRejectedData).id === 'bad-0');
+      const out = one ? usageRejectionRelayRoute.toMessage(one) : null;
+      const message = out === null || Array.isArray(out) ? null : (out as RelayMessage).message;
+      expect(message?.key).toBe('acct-k1');
+      const wire = message ? decodeEvent(USAGE_TOPIC, message.value) : null;
+      expect(wire?.event.case).toBe('usageRejected');
+      expect(wire?.event.value).toMatchObject({
+        ref: { source: '//agent.example/k', id: 'bad-0' },
+        accountId: 'acct-k1',
+        code: 'METERING.NEGATIVE_QUANTITY',
+        field: 'data.quantity',
+        subject: 'acct-k1',
+      });
       process.stderr.write(
         `metering kafka test: ${total} records (${distinct} distinct valid, ${duplicates} duplicates, ${invalid} invalid), ${dead.length} dead letters\n`,
       );

@@ -1,13 +1,15 @@
+import { createHash } from 'node:crypto';
 import {
   type BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnModuleInit,
 } from '@nestjs/common';
 import { v5 as uuidv5 } from 'uuid';
-import { EVENT_STORE, type EventStore, WrongExpectedVersion } from '@cx/event-store';
-import { CLOCK, type Clock, Dec } from '@cx/shared-kernel';
+import { EVENT_STORE, type EventStore, NO_STREAM, WrongExpectedVersion } from '@cx/event-store';
+import { assertNever, CLOCK, type Clock, Dec } from '@cx/shared-kernel';
 import {
   type AlertFired,
   type AlertRearmed,
@@ -23,10 +25,22 @@ import { WebhooksProjection } from './webhooks.projection';
 import type { RuleState } from './webhooks.read-model';
 
 // Judges participants' alert rules against what the consumers hear: prices (last trade, reference index), the
-// bands in force, allocations and their provider readings, and settlements (spend). Market state is in memory,
-// rebuilt from the integration topics (embedded mode replays them at every start). A rule's state (armed, last
+// bands in force, allocations and their provider readings, and settlements (spend). A rule's state (armed, last
 // judged) is its stream: each firing and re-arming is appended at the revision the read model knows, one rule at
 // a time, so a value hovering at a line fires once until it has moved back past the margin.
+//
+// The market state rules are judged against (bands, allocations, readings, spend; prices are judged as they come
+// and need no state) is in memory, and it must survive a restart in distributed mode too, where the consumers
+// resume from their group's committed offsets and never see the earlier messages again. Each input that changes
+// it is therefore recorded, before it is applied, as the only event of its own stream (`alertinput-<hash of the
+// integration event id>`, appended at `no_stream`, so a redelivered message records nothing twice), and the state
+// is rebuilt from those streams at start, before any consumer subscribes. Chosen over re-reading the topics from
+// the beginning with a per-start consumer group: the bus port cannot say when such a replay has caught up, and
+// until it has, the utilization sweep would judge allocations against half their readings and fire false
+// "below pace" alerts; topic retention could also drop inputs an open period still needs. The record is the
+// input itself, not a snapshot of the state, so it is written in the same handler call that commits the offset,
+// with no window in which an input is committed but not kept. Only where the host says so (recordAlertInputs:
+// the gateway): embedded mode hears everything again at each start, so it records nothing.
 
 type D = InstanceType<typeof Dec>;
 
@@ -48,12 +62,50 @@ interface Allocation {
   end: number;
 }
 
+/** What the evaluator keeps from one integration event, as recorded in its `alertinput-` stream. */
+type AlertInput =
+  | {
+      kind: 'band';
+      resourceClass: string;
+      region: string | null;
+      versionId: string;
+      /** The band version, a decimal string (JSON has no 64-bit integers). */
+      version: string;
+      floor: string | null;
+      ceiling: string | null;
+      effectiveFrom: string;
+      effectiveTo: string | null;
+      withdrawn: boolean;
+    }
+  | {
+      kind: 'allocation';
+      allocationId: string;
+      providerAccountId: string;
+      buyerAccountId: string;
+      quantityHours: string;
+      start: string;
+      end: string;
+    }
+  | { kind: 'reading'; ref: string; allocationId: string | null; seconds: string }
+  | {
+      kind: 'settlement';
+      settlementId: string;
+      period: string;
+      buyerAccountId: string;
+      spend: string;
+      currency: string;
+    };
+
+export const ALERT_INPUT_STREAM_PREFIX = 'alertinput-';
+const alertInputStream = (eventId: string): string =>
+  `${ALERT_INPUT_STREAM_PREFIX}${createHash('sha256').update(eventId, 'utf8').digest('hex')}`;
+
 const ALERT_ID_NAMESPACE = '3b8e4f21-9c6d-4e7a-b5f0-6d2c1a9e8b73';
 const HOUR_MS = 3_600_000;
 const key = (resourceClass: string, region: string | null) => `${resourceClass}\u0000${region ?? ''}`;
 
 @Injectable()
-export class AlertEvaluator implements OnApplicationBootstrap, BeforeApplicationShutdown {
+export class AlertEvaluator implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly log = new Logger('AlertEvaluator');
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
@@ -75,6 +127,92 @@ export class AlertEvaluator implements OnApplicationBootstrap, BeforeApplication
     @Inject(WEBHOOKS_CONFIG) private readonly config: WebhooksConfig,
   ) {}
 
+  // Before any consumer subscribes (they do at bootstrap): the state every input recorded so far leaves.
+  async onModuleInit(): Promise<void> {
+    let n = 0;
+    for await (const e of this.store.readAll({
+      fromPosition: 'start',
+      filter: { streamNamePrefixes: [ALERT_INPUT_STREAM_PREFIX] },
+    })) {
+      if (e.type !== 'AlertInputHeard') continue;
+      this.apply(e.data as AlertInput);
+      n++;
+    }
+    if (n > 0) this.log.log(`alert state rebuilt from ${n} recorded inputs`);
+  }
+
+  /**
+   * Keeps an input for the next start, then applies it. Recorded first: if the store fails, the handler fails and
+   * the message is redelivered, so no committed offset stands for an input the state lost.
+   */
+  private async hear(eventId: string, input: AlertInput): Promise<void> {
+    // Embedded mode hears every input again at each start (its relay replays the store): nothing to keep.
+    if (!this.config.recordAlertInputs) {
+      this.apply(input);
+      return;
+    }
+    try {
+      await this.store.appendToStream(
+        alertInputStream(eventId),
+        [{ type: 'AlertInputHeard', data: input, metadata: { actor: { service: 'webhooks' } } }],
+        { expectedRevision: NO_STREAM },
+      );
+    } catch (e) {
+      // Heard before (a redelivery, or embedded mode's replay at start): recorded already.
+      if (!(e instanceof WrongExpectedVersion)) throw e;
+    }
+    this.apply(input);
+  }
+
+  /** Applies an input to the in-memory state; idempotent, so hearing one again changes nothing. */
+  private apply(i: AlertInput): void {
+    switch (i.kind) {
+      case 'band': {
+        const list = this.bands.get(key(i.resourceClass, i.region)) ?? [];
+        if (list.some((x) => x.versionId === i.versionId)) return;
+        list.push({
+          versionId: i.versionId,
+          version: BigInt(i.version),
+          floor: i.floor !== null ? new Dec(i.floor) : null,
+          ceiling: i.ceiling !== null ? new Dec(i.ceiling) : null,
+          effectiveFrom: Date.parse(i.effectiveFrom),
+          effectiveTo: i.effectiveTo !== null ? Date.parse(i.effectiveTo) : null,
+          withdrawn: i.withdrawn,
+        });
+        this.bands.set(key(i.resourceClass, i.region), list);
+        return;
+      }
+      case 'allocation':
+        this.allocations.set(i.allocationId, {
+          allocationId: i.allocationId,
+          accounts: [i.providerAccountId, i.buyerAccountId],
+          quantityHours: new Dec(i.quantityHours),
+          start: Date.parse(i.start),
+          end: Date.parse(i.end),
+        });
+        return;
+      case 'reading': {
+        const allocationId = i.allocationId ?? this.readingAllocation.get(i.ref);
+        if (allocationId === undefined) return;
+        this.readingAllocation.set(i.ref, allocationId);
+        const readings = this.readings.get(allocationId) ?? new Map<string, D>();
+        readings.set(i.ref, new Dec(i.seconds));
+        this.readings.set(allocationId, readings);
+        return;
+      }
+      case 'settlement':
+        for (const periodKey of new Set([i.period, i.period.slice(0, 7)])) {
+          const k = `${i.buyerAccountId}\u0000${periodKey}\u0000${i.currency}`;
+          const m = this.spend.get(k) ?? new Map<string, D>();
+          m.set(i.settlementId, new Dec(i.spend));
+          this.spend.set(k, m);
+        }
+        return;
+      default:
+        return assertNever(i);
+    }
+  }
+
   // Utilization below pace shows without any new reading: the allocations in delivery are judged on a timer too.
   onApplicationBootstrap(): void {
     this.timer = setInterval(() => {
@@ -92,29 +230,33 @@ export class AlertEvaluator implements OnApplicationBootstrap, BeforeApplication
     await this.sweeping;
   }
 
-  onBand(b: {
-    resourceClass: string;
-    region: string | null;
-    versionId: string;
-    version: bigint;
-    floor: string | null;
-    ceiling: string | null;
-    effectiveFrom: Date;
-    effectiveTo: Date | null;
-    withdrawn: boolean;
-  }): void {
-    const list = this.bands.get(key(b.resourceClass, b.region)) ?? [];
-    if (list.some((x) => x.versionId === b.versionId)) return;
-    list.push({
+  async onBand(
+    eventId: string,
+    b: {
+      resourceClass: string;
+      region: string | null;
+      versionId: string;
+      version: bigint;
+      floor: string | null;
+      ceiling: string | null;
+      effectiveFrom: Date;
+      effectiveTo: Date | null;
+      withdrawn: boolean;
+    },
+  ): Promise<void> {
+    if (this.bands.get(key(b.resourceClass, b.region))?.some((x) => x.versionId === b.versionId)) return;
+    await this.hear(eventId, {
+      kind: 'band',
+      resourceClass: b.resourceClass,
+      region: b.region,
       versionId: b.versionId,
-      version: b.version,
-      floor: b.floor ? new Dec(b.floor) : null,
-      ceiling: b.ceiling ? new Dec(b.ceiling) : null,
-      effectiveFrom: b.effectiveFrom.getTime(),
-      effectiveTo: b.effectiveTo?.getTime() ?? null,
+      version: b.version.toString(),
+      floor: b.floor,
+      ceiling: b.ceiling,
+      effectiveFrom: b.effectiveFrom.toISOString(),
+      effectiveTo: b.effectiveTo?.toISOString() ?? null,
       withdrawn: b.withdrawn,
     });
-    this.bands.set(key(b.resourceClass, b.region), list);
   }
 
   /** The band in force for a resource class in a region at an instant: the regional one, else the national one. */
@@ -174,20 +316,25 @@ export class AlertEvaluator implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  onAllocation(a: {
-    allocationId: string;
-    providerAccountId: string;
-    buyerAccountId: string;
-    quantityHours: string;
-    start: Date;
-    end: Date;
-  }): void {
-    this.allocations.set(a.allocationId, {
+  async onAllocation(
+    eventId: string,
+    a: {
+      allocationId: string;
+      providerAccountId: string;
+      buyerAccountId: string;
+      quantityHours: string;
+      start: Date;
+      end: Date;
+    },
+  ): Promise<void> {
+    await this.hear(eventId, {
+      kind: 'allocation',
       allocationId: a.allocationId,
-      accounts: [a.providerAccountId, a.buyerAccountId],
-      quantityHours: new Dec(a.quantityHours),
-      start: a.start.getTime(),
-      end: a.end.getTime(),
+      providerAccountId: a.providerAccountId,
+      buyerAccountId: a.buyerAccountId,
+      quantityHours: a.quantityHours,
+      start: a.start.toISOString(),
+      end: a.end.toISOString(),
     });
   }
 
@@ -200,11 +347,9 @@ export class AlertEvaluator implements OnApplicationBootstrap, BeforeApplication
     input: InputRef;
   }): Promise<void> {
     const allocationId = r.allocationId ?? this.readingAllocation.get(r.ref);
+    // A correction of a reading never heard (not a provider's accelerator-seconds) changes nothing.
     if (allocationId === undefined) return;
-    this.readingAllocation.set(r.ref, allocationId);
-    const readings = this.readings.get(allocationId) ?? new Map<string, D>();
-    readings.set(r.ref, new Dec(r.seconds));
-    this.readings.set(allocationId, readings);
+    await this.hear(r.input.id, { kind: 'reading', ref: r.ref, allocationId, seconds: r.seconds });
     await this.judgeUtilization(allocationId, r.at, r.input);
   }
 
@@ -261,12 +406,14 @@ export class AlertEvaluator implements OnApplicationBootstrap, BeforeApplication
     input: InputRef;
   }): Promise<void> {
     await this.projection.ready();
-    for (const periodKey of new Set([s.period, s.period.slice(0, 7)])) {
-      const k = `${s.buyerAccountId}\u0000${periodKey}\u0000${s.currency}`;
-      const m = this.spend.get(k) ?? new Map<string, D>();
-      m.set(s.settlementId, new Dec(s.amount).plus(s.fee));
-      this.spend.set(k, m);
-    }
+    await this.hear(s.input.id, {
+      kind: 'settlement',
+      settlementId: s.settlementId,
+      period: s.period,
+      buyerAccountId: s.buyerAccountId,
+      spend: new Dec(s.amount).plus(s.fee).toFixed(),
+      currency: s.currency,
+    });
     for (const rule of this.projection.model.rules.values()) {
       const c = rule.condition;
       if (c.kind !== 'spend' || rule.accountId !== s.buyerAccountId || c.currency !== s.currency) continue;

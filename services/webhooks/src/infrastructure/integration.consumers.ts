@@ -32,8 +32,9 @@ import {
 // (a trade's buyer learns its side and price, not who sold). Guidance changes, market halts and period closes are
 // market-wide. Delivery is at least once: scheduling is idempotent per endpoint and event id.
 //
-// `usage.rejected` has no integration contract yet (metering refuses HTTP usage synchronously and dead-letters
-// Kafka submissions with the reason in headers only), so nothing produces it until metering publishes one.
+// `usage.rejected` comes from metering's UsageRejected (usage an integrator produced to Kafka and metering refused)
+// and goes to the account the submission reported for only. Usage refused over HTTP is not published: the caller
+// has the codes in the answer.
 
 const money = (m: Money | undefined) => (m ? { amount: m.amount, currency: m.currency } : null);
 const iso = (t: Timestamp | undefined): string | null => (t ? timestampDate(t).toISOString() : null);
@@ -129,7 +130,7 @@ export class IntegrationConsumers {
     const ev = decodeEvent(ALLOCATIONS_TOPIC, m.value);
     if (ev.event.case !== 'allocationCreated' || !ev.envelope) return;
     const a = ev.event.value;
-    this.alerts.onAllocation({
+    await this.alerts.onAllocation(ev.envelope.eventId, {
       allocationId: a.allocationId,
       providerAccountId: a.providerAccountId,
       buyerAccountId: a.buyerAccountId,
@@ -265,7 +266,7 @@ export class IntegrationConsumers {
           : g.kind === GuidanceChangeKind.WITHDRAWN
             ? 'withdrawn'
             : 'unspecified';
-    this.alerts.onBand({
+    await this.alerts.onBand(ev.envelope.eventId, {
       resourceClass: b.resourceClass,
       region: b.region ?? null,
       versionId: b.versionId,
@@ -369,6 +370,35 @@ export class IntegrationConsumers {
     const at = when(ev.envelope.occurredAt);
     const input = inputOf(ev.envelope);
     const e = ev.event;
+    if (e.case === 'usageRejected') {
+      const r = e.value;
+      // A submission that named no account concerns no participant we can tell.
+      if (r.accountId === '') return;
+      await this.worker.dispatch({
+        eventId: ev.envelope.eventId,
+        type: 'usage.rejected',
+        occurredAt: when(r.rejectedAt ?? ev.envelope.occurredAt),
+        audience: {
+          kind: 'accounts',
+          recipients: [
+            {
+              accountId: r.accountId,
+              data: {
+                accountId: r.accountId,
+                source: r.ref?.source || null,
+                id: r.ref?.id || null,
+                subject: r.subject ?? null,
+                code: r.code,
+                field: r.field || null,
+                message: r.message,
+                rejectedAt: iso(r.rejectedAt),
+              },
+            },
+          ],
+        },
+      });
+      return;
+    }
     if (e.case === 'usageRecorded') {
       const u = e.value;
       if (u.subject.case !== 'allocationId' || u.meter !== 'accelerator_seconds') return;

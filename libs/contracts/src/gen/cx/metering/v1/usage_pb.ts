@@ -2,8 +2,9 @@
 // @generated from file cx/metering/v1/usage.proto (package cx.metering.v1, syntax proto3)
 /* eslint-disable */
 
-// Topic `cx.metering.usage.v1`: accepted usage and its corrections. Kafka key: the subject (allocation id or
-// account id), so one subject's usage stays in order. (What integrators submit, `cx.metering.usage-submitted.v1`,
+// Topic `cx.metering.usage.v1`: accepted usage and its corrections, and usage submitted over Kafka that metering
+// rejected. Kafka key: the subject (allocation id or account id), so one subject's usage stays in order; a
+// rejection is keyed by the account it concerns (it changes no subject's usage, so it needs no place in that order). (What integrators submit, `cx.metering.usage-submitted.v1`,
 // is CloudEvents JSON, not one of these contracts.)
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
@@ -19,7 +20,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file cx/metering/v1/usage.proto.
  */
 export const file_cx_metering_v1_usage: GenFile = /*@__PURE__*/
-  fileDesc("ChpjeC9tZXRlcmluZy92MS91c2FnZS5wcm90bxIOY3gubWV0ZXJpbmcudjEi5AEKClVzYWdlRXZlbnQSKAoIZW52ZWxvcGUYASABKAsyFi5jeC5jb21tb24udjEuRW52ZWxvcGUSNwoOdXNhZ2VfcmVjb3JkZWQYECABKAsyHS5jeC5tZXRlcmluZy52MS5Vc2FnZVJlY29yZGVkSAASNQoNdXNhZ2VfYW1lbmRlZBgRIAEoCzIcLmN4Lm1ldGVyaW5nLnYxLlVzYWdlQW1lbmRlZEgAEjMKDHVzYWdlX3ZvaWRlZBgSIAEoCzIbLmN4Lm1ldGVyaW5nLnYxLlVzYWdlVm9pZGVkSABCBwoFZXZlbnQiJgoIVXNhZ2VSZWYSDgoGc291cmNlGAEgASgJEgoKAmlkGAIgASgJIssCCg1Vc2FnZVJlY29yZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhcKDWFsbG9jYXRpb25faWQYAiABKAlIABIUCgphY2NvdW50X2lkGAMgASgJSAASFQoIb2ZmZXJfaWQYBCABKAlIAYgBARINCgVtZXRlchgFIAEoCRIWCghxdWFudGl0eRgGIAEoCUIEiLUYARIuCgp1c2FnZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg1yZXBvcnRlcl9yb2xlGAggASgOMhwuY3gubWV0ZXJpbmcudjEuUmVwb3J0ZXJSb2xlEhsKE3JlcG9ydGVyX2FjY291bnRfaWQYCSABKAkSDAoEbGF0ZRgKIAEoCEIJCgdzdWJqZWN0QgsKCV9vZmZlcl9pZCKMAQoMVXNhZ2VBbWVuZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhYKCHF1YW50aXR5GAIgASgJQgSItRgBEh8KEXByZXZpb3VzX3F1YW50aXR5GAMgASgJQgSItRgBEg4KBnJlYXNvbhgEIAEoCRIMCgRsYXRlGAUgASgIInMKC1VzYWdlVm9pZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEg4KBnJlYXNvbhgCIAEoCRIfChFwcmV2aW91c19xdWFudGl0eRgDIAEoCUIEiLUYARIMCgRsYXRlGAQgASgIKmIKDFJlcG9ydGVyUm9sZRIdChlSRVBPUlRFUl9ST0xFX1VOU1BFQ0lGSUVEEAASGgoWUkVQT1JURVJfUk9MRV9QUk9WSURFUhABEhcKE1JFUE9SVEVSX1JPTEVfQlVZRVIQAmIGcHJvdG8z", [file_cx_common_v1_envelope, file_cx_common_v1_options, file_google_protobuf_timestamp]);
+  fileDesc("ChpjeC9tZXRlcmluZy92MS91c2FnZS5wcm90bxIOY3gubWV0ZXJpbmcudjEinQIKClVzYWdlRXZlbnQSKAoIZW52ZWxvcGUYASABKAsyFi5jeC5jb21tb24udjEuRW52ZWxvcGUSNwoOdXNhZ2VfcmVjb3JkZWQYECABKAsyHS5jeC5tZXRlcmluZy52MS5Vc2FnZVJlY29yZGVkSAASNQoNdXNhZ2VfYW1lbmRlZBgRIAEoCzIcLmN4Lm1ldGVyaW5nLnYxLlVzYWdlQW1lbmRlZEgAEjMKDHVzYWdlX3ZvaWRlZBgSIAEoCzIbLmN4Lm1ldGVyaW5nLnYxLlVzYWdlVm9pZGVkSAASNwoOdXNhZ2VfcmVqZWN0ZWQYEyABKAsyHS5jeC5tZXRlcmluZy52MS5Vc2FnZVJlamVjdGVkSABCBwoFZXZlbnQiJgoIVXNhZ2VSZWYSDgoGc291cmNlGAEgASgJEgoKAmlkGAIgASgJIssCCg1Vc2FnZVJlY29yZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhcKDWFsbG9jYXRpb25faWQYAiABKAlIABIUCgphY2NvdW50X2lkGAMgASgJSAASFQoIb2ZmZXJfaWQYBCABKAlIAYgBARINCgVtZXRlchgFIAEoCRIWCghxdWFudGl0eRgGIAEoCUIEiLUYARIuCgp1c2FnZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIzCg1yZXBvcnRlcl9yb2xlGAggASgOMhwuY3gubWV0ZXJpbmcudjEuUmVwb3J0ZXJSb2xlEhsKE3JlcG9ydGVyX2FjY291bnRfaWQYCSABKAkSDAoEbGF0ZRgKIAEoCEIJCgdzdWJqZWN0QgsKCV9vZmZlcl9pZCKMAQoMVXNhZ2VBbWVuZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhYKCHF1YW50aXR5GAIgASgJQgSItRgBEh8KEXByZXZpb3VzX3F1YW50aXR5GAMgASgJQgSItRgBEg4KBnJlYXNvbhgEIAEoCRIMCgRsYXRlGAUgASgIInMKC1VzYWdlVm9pZGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEg4KBnJlYXNvbhgCIAEoCRIfChFwcmV2aW91c19xdWFudGl0eRgDIAEoCUIEiLUYARIMCgRsYXRlGAQgASgIIuQBCg1Vc2FnZVJlamVjdGVkEiUKA3JlZhgBIAEoCzIYLmN4Lm1ldGVyaW5nLnYxLlVzYWdlUmVmEhIKCmFjY291bnRfaWQYAiABKAkSDAoEY29kZRgDIAEoCRINCgVmaWVsZBgEIAEoCRIPCgdtZXNzYWdlGAUgASgJEhQKB3N1YmplY3QYBiABKAlIAIgBARIvCgtyZWplY3RlZF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFwoPcmVjb3JkX3Bvc2l0aW9uGAggASgJQgoKCF9zdWJqZWN0KmIKDFJlcG9ydGVyUm9sZRIdChlSRVBPUlRFUl9ST0xFX1VOU1BFQ0lGSUVEEAASGgoWUkVQT1JURVJfUk9MRV9QUk9WSURFUhABEhcKE1JFUE9SVEVSX1JPTEVfQlVZRVIQAmIGcHJvdG8z", [file_cx_common_v1_envelope, file_cx_common_v1_options, file_google_protobuf_timestamp]);
 
 /**
  * Every message on `cx.metering.usage.v1`.
@@ -53,6 +54,12 @@ export type UsageEvent = Message<"cx.metering.v1.UsageEvent"> & {
      */
     value: UsageVoided;
     case: "usageVoided";
+  } | {
+    /**
+     * @generated from field: cx.metering.v1.UsageRejected usage_rejected = 19;
+     */
+    value: UsageRejected;
+    case: "usageRejected";
   } | { case: undefined; value?: undefined };
 };
 
@@ -247,6 +254,77 @@ export type UsageVoided = Message<"cx.metering.v1.UsageVoided"> & {
  */
 export const UsageVoidedSchema: GenMessage<UsageVoided> = /*@__PURE__*/
   messageDesc(file_cx_metering_v1_usage, 4);
+
+/**
+ * A usage event an integrator produced to `cx.metering.usage-submitted.v1` that metering refused (it is also on that
+ * topic's dead-letter topic, with the reason in headers). Recorded once per (source, id, code, field): a redelivered
+ * record is not rejected twice. Usage refused over HTTP is not published: the caller has the codes in the answer.
+ *
+ * @generated from message cx.metering.v1.UsageRejected
+ */
+export type UsageRejected = Message<"cx.metering.v1.UsageRejected"> & {
+  /**
+   * The CloudEvent's `(source, id)`, each empty when the record did not carry it (see `record_position`).
+   *
+   * @generated from field: cx.metering.v1.UsageRef ref = 1;
+   */
+  ref?: UsageRef | undefined;
+
+  /**
+   * The account the submission reported for (its `cxaccount` attribute); empty when it named none, and then no
+   * participant is told.
+   *
+   * @generated from field: string account_id = 2;
+   */
+  accountId: string;
+
+  /**
+   * The stable rejection code, e.g. "METERING.INVALID_FIELD".
+   *
+   * @generated from field: string code = 3;
+   */
+  code: string;
+
+  /**
+   * The field at fault, e.g. "data.quantity"; empty when the record as a whole is at fault.
+   *
+   * @generated from field: string field = 4;
+   */
+  field: string;
+
+  /**
+   * @generated from field: string message = 5;
+   */
+  message: string;
+
+  /**
+   * The event's `subject` (an allocation or account id) when it carried one.
+   *
+   * @generated from field: optional string subject = 6;
+   */
+  subject?: string | undefined;
+
+  /**
+   * When metering rejected it.
+   *
+   * @generated from field: google.protobuf.Timestamp rejected_at = 7;
+   */
+  rejectedAt?: Timestamp | undefined;
+
+  /**
+   * Where the record was read: "<topic>/<partition>/<offset>" (its first delivery's position).
+   *
+   * @generated from field: string record_position = 8;
+   */
+  recordPosition: string;
+};
+
+/**
+ * Describes the message cx.metering.v1.UsageRejected.
+ * Use `create(UsageRejectedSchema)` to create a new message.
+ */
+export const UsageRejectedSchema: GenMessage<UsageRejected> = /*@__PURE__*/
+  messageDesc(file_cx_metering_v1_usage, 5);
 
 /**
  * @generated from enum cx.metering.v1.ReporterRole
