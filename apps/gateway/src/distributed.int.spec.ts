@@ -14,6 +14,18 @@ import { join } from 'node:path';
 import { httpCall, kafkaBrokers, scaled, tempDir, waitFor } from '@cx/testing';
 import { type Proc, type ProcessName as Name, SERVICES, startProcess } from './testing/cluster';
 
+type Listed = { instrumentId: string; tradingEndsAt: string };
+/**
+ * An H100 east instrument still open for an hour at least: tomorrow's stops trading an hour before it is delivered,
+ * so in the last hour of a UTC day the first one listed is already closed.
+ */
+const tradable = (items: Listed[]): string =>
+  items.find(
+    (i) =>
+      i.instrumentId.startsWith('nvidia-h100-sxm-80g.cn-east-1.') &&
+      Date.parse(i.tradingEndsAt) > Date.now() + 3_600_000,
+  )?.instrumentId ?? '';
+
 describe('distributed mode: gateway and four services over Kafka', () => {
   const dir = tempDir('cx-distributed-');
   const run = randomUUID().slice(0, 8);
@@ -195,10 +207,8 @@ describe('distributed mode: gateway and four services over Kafka', () => {
     let instrument = '';
     await waitFor(
       async () => {
-        const items = ((await gw('GET', '/v1/instruments?limit=500', buyer.key)).body.items ?? []) as Array<{
-          instrumentId: string;
-        }>;
-        instrument = items.find((i) => i.instrumentId.startsWith('nvidia-h100-sxm-80g.cn-east-1.'))?.instrumentId ?? '';
+        const items = ((await gw('GET', '/v1/instruments?limit=500', buyer.key)).body.items ?? []) as Listed[];
+        instrument = tradable(items);
         return instrument !== '';
       },
       { timeoutMs: 60_000, what: 'matching to list instruments from the catalog heard on Kafka' },
@@ -252,10 +262,8 @@ describe('distributed mode: gateway and four services over Kafka', () => {
     let instrument = '';
     await waitFor(
       async () => {
-        const items = ((await gw('GET', '/v1/instruments?limit=500', seller.key)).body.items ?? []) as Array<{
-          instrumentId: string;
-        }>;
-        instrument = items.find((i) => i.instrumentId.startsWith('nvidia-h100-sxm-80g.cn-east-1.'))?.instrumentId ?? '';
+        const items = ((await gw('GET', '/v1/instruments?limit=500', seller.key)).body.items ?? []) as Listed[];
+        instrument = tradable(items);
         return instrument !== '';
       },
       { timeoutMs: 30_000, what: 'the new key to work at matching' },

@@ -89,7 +89,8 @@ describe('audit against a running embedded exchange', () => {
     await waitFor(() => (Date.now() > Date.parse(effectiveFrom) + 200 ? true : undefined), {
       what: 'the band to take effect',
     });
-    const day = new Date(Date.now() + 24 * 3600_000).toISOString().slice(0, 10);
+    // The day after tomorrow: tomorrow's instrument stops trading an hour before midnight UTC.
+    const day = new Date(Date.now() + 48 * 3600_000).toISOString().slice(0, 10);
     instrument = `${RC}.cn-east-1.${day}`;
     const order = (
       account: string,
