@@ -8,13 +8,11 @@
 // Sizes: 20,000 orders and 100,000 usage events × CX_TEST_SCALE (CI: 400 and 2,000).
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { SimulatedClock } from '@cx/shared-kernel';
 import { scaled, tempDir, waitFor } from '@cx/testing';
-import { startEmbedded } from '../../exchange/src/testing/embedded-app';
 import { auditEvents } from './testing/client';
 import { Cluster, PROCESSES, type ProcessName } from './testing/cluster';
 import { type PrivateBroker, startPrivateBroker } from './testing/private-broker';
-import { auditVerify, distributedStoryEnv, STORY_GUIDANCE } from './testing/story';
+import { auditVerify, distributedStoryEnv, startStoryEmbedded } from './testing/story';
 import { UsageProducer } from './testing/usage-producer';
 import { runWorkload, WORKLOAD_T0, type WorkloadResult } from './testing/workload';
 
@@ -163,15 +161,7 @@ describe('faults: kill -9 each process in turn and restart the broker, under loa
   it('issues the statements of an undisturbed run of the same input', async () => {
     expect(disturbed).toBeDefined();
     const file = join(dir.path, 'undisturbed.sqlite');
-    const clock = new SimulatedClock(new Date(WORKLOAD_T0));
-    const app = await startEmbedded(file, clock, {
-      guidance: {
-        minNoticeMs: STORY_GUIDANCE.minNoticeMs,
-        maxPropagationLagMs: STORY_GUIDANCE.maxLagMs,
-        heartbeatIntervalMs: STORY_GUIDANCE.heartbeatMs,
-      },
-      matching: { maxGuidanceLagMs: STORY_GUIDANCE.maxLagMs, listingDays: 7 },
-    });
+    const app = await startStoryEmbedded(file, WORKLOAD_T0);
     try {
       const undisturbed = await runWorkload(
         {
@@ -179,7 +169,7 @@ describe('faults: kill -9 each process in turn and restart the broker, under loa
           url: app.url,
           storeUrl: () => app.url,
           admin: app.adminKey as string,
-          setClock: (iso) => void clock.set(new Date(iso)),
+          setClock: (iso) => void app.clock.set(new Date(iso)),
           stores: [file],
         },
         SIZES,

@@ -6,9 +6,7 @@
 // clean; the same story in the embedded exchange issues statements with the same content hashes.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { SimulatedClock } from '@cx/shared-kernel';
 import { tempDir } from '@cx/testing';
-import { startEmbedded } from '../../exchange/src/testing/embedded-app';
 import { Cluster, PROCESSES } from './testing/cluster';
 import { type PrivateBroker, startPrivateBroker } from './testing/private-broker';
 import {
@@ -16,7 +14,7 @@ import {
   auditVerify,
   distributedStoryEnv,
   runStory,
-  STORY_GUIDANCE,
+  startStoryEmbedded,
   STORY_T0,
   type StoryResult,
 } from './testing/story';
@@ -82,22 +80,14 @@ describe('the full story, distributed and embedded', () => {
   it('issues statements with the same content hashes in the embedded exchange', async () => {
     expect(distributed).toBeDefined();
     const file = join(dir.path, 'embedded.sqlite');
-    const clock = new SimulatedClock(new Date(STORY_T0));
-    const app = await startEmbedded(file, clock, {
-      guidance: {
-        minNoticeMs: STORY_GUIDANCE.minNoticeMs,
-        maxPropagationLagMs: STORY_GUIDANCE.maxLagMs,
-        heartbeatIntervalMs: STORY_GUIDANCE.heartbeatMs,
-      },
-      matching: { maxGuidanceLagMs: STORY_GUIDANCE.maxLagMs, listingDays: 7 },
-    });
+    const app = await startStoryEmbedded(file, STORY_T0);
     try {
       const embedded = await runStory({
         mode: 'embedded',
         url: app.url,
         storeUrl: () => app.url,
         admin: app.adminKey as string,
-        setClock: (iso) => void clock.set(new Date(iso)),
+        setClock: (iso) => void app.clock.set(new Date(iso)),
         stores: [file],
       });
       process.stderr.write(`story: statement hashes ${JSON.stringify(distributed!.hashes)}\n`);

@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { Dec } from '@cx/shared-kernel';
+import { Dec, SimulatedClock } from '@cx/shared-kernel';
 import { type HttpReply, waitFor } from '@cx/testing';
+import { type EmbeddedApp, startEmbedded } from '../../../exchange/src/testing/embedded-app';
 import { auditEvents, callPatiently, rawCall } from './client';
 
 // The full story of the exchange as one deterministic script over the public HTTP API, run unchanged against the
@@ -28,6 +29,20 @@ export const ACCOUNTS = ['prov-a', 'prov-b', 'buy-a'] as const;
  * heartbeat every second so that matching hears "complete up to now" soon after each jump.
  */
 export const STORY_GUIDANCE = { minNoticeMs: 2 * 86_400_000, maxLagMs: 2 * 86_400_000, heartbeatMs: 1_000 };
+
+/**
+ * The embedded exchange configured as the distributed story runs it (the same guidance notice, lag and listing),
+ * on a simulated clock from `t0`: what the distributed runs compare their statements against.
+ */
+export const startStoryEmbedded = (file: string, t0: string | number): Promise<EmbeddedApp> =>
+  startEmbedded(file, new SimulatedClock(new Date(t0)), {
+    guidance: {
+      minNoticeMs: STORY_GUIDANCE.minNoticeMs,
+      maxPropagationLagMs: STORY_GUIDANCE.maxLagMs,
+      heartbeatIntervalMs: STORY_GUIDANCE.heartbeatMs,
+    },
+    matching: { maxGuidanceLagMs: STORY_GUIDANCE.maxLagMs, listingDays: 7 },
+  });
 
 /** The environment of every distributed process for the story and the faults test. */
 export const distributedStoryEnv = (): Record<string, string> => ({
