@@ -85,11 +85,21 @@ describe('faults: kill -9 each process in turn and restart the broker, under loa
       const f = FAULTS[next];
       if (f === undefined || f.phase !== phase || done < Math.ceil(f.at * total)) return;
       next += 1;
-      // One fault at a time: the load waits for the previous one to be over, then goes on while this one runs.
-      await running;
+      // One fault at a time, chained: a fault starts once the previous one is over, even when two come due
+      // together (the books run side by side, so a second fault can come due while the first still waits; both
+      // awaiting the same earlier fault once let a gateway restart run while pricing-guidance was down). The
+      // load waits until this one's process is dead, then goes on while it restarts.
       let killed!: () => void;
       const hasKilled = new Promise<void>((r) => (killed = r));
+      const previous = running;
       running = (async () => {
+        try {
+          await previous;
+        } catch (e) {
+          // An earlier fault failed: the load must not wait for this one; the failure reaches `await running`.
+          killed();
+          throw e;
+        }
         if (f.target !== 'broker') {
           const p = c.procs.get(f.target);
           // The load resumes once the process is dead, and retries against it while it restarts.
