@@ -697,7 +697,10 @@ export const applyDecided = (state: LedgerState, decision: TransfersDecision): v
   for (const [id, pending] of o.pendings) {
     const known = state.pendings.has(id);
     state.pendings.set(id, pending);
-    if (!known && pending.expiresAtMs !== null) heapPush(state.expiries, [pending.expiresAtMs, id]);
+    // A hold resolved in the same batch never needs expiring (evolve pushes it and drops it lazily).
+    if (!known && pending.expiresAtMs !== null && pending.status === 'pending') {
+      heapPush(state.expiries, [pending.expiresAtMs, id]);
+    }
   }
   if (o.atMs > state.atMs) state.atMs = o.atMs;
   pruneExpiries(state);
