@@ -14,7 +14,7 @@ import { IS_PUBLIC, ROLES, type Role, roles } from '@cx/auth';
 import { PricingGuidanceService } from '@cx/pricing-guidance';
 import { SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, tempDir, waitFor } from '@cx/testing';
-import { type EmbeddedApp, startEmbedded } from './testing/embedded-app';
+import { type EmbeddedApp, startEmbedded, startUpSettled, storeHead } from './testing/embedded-app';
 
 const T0 = new Date('2026-03-10T10:00:00Z');
 const INSTR = 'nvidia-h100-sxm-80g.cn-east-1.2026-03-11';
@@ -116,8 +116,7 @@ describe('role × endpoint matrix of the embedded exchange', () => {
   const keysA = {} as Record<'trader' | 'integrator' | 'finance', string>;
   let traderB: string;
   let orderB: string;
-  const head = async (): Promise<string> =>
-    JSON.stringify(await r.store.headPosition(), (_k, v) => (typeof v === 'bigint' ? String(v) : v));
+  const head = (): Promise<string> => storeHead(r);
 
   beforeAll(async () => {
     // No background writers (heartbeats, checkpoints), so an unchanged store head means nothing was written.
@@ -169,18 +168,7 @@ describe('role × endpoint matrix of the embedded exchange', () => {
     expect(orderB).toEqual(expect.any(String));
 
     routes = routesOf(r);
-    // Start-up writes settle first (the catalog heard on the bus, books opened): then the head moves only on a write.
-    let last = '';
-    let still = 0;
-    await waitFor(
-      async () => {
-        const now = await head();
-        still = now === last ? still + 1 : 0;
-        last = now;
-        return still >= 5;
-      },
-      { intervalMs: 200, timeoutMs: 60_000, what: 'start-up writes to settle' },
-    );
+    await startUpSettled(r, { intervalMs: 200, timeoutMs: 60_000 });
   });
   afterAll(async () => {
     await r.app.close();

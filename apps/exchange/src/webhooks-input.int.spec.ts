@@ -5,8 +5,8 @@
 import 'reflect-metadata';
 import { join } from 'node:path';
 import { SimulatedClock } from '@cx/shared-kernel';
-import { httpCall, type HttpCallArgs, type HttpReply, tempDir, waitFor } from '@cx/testing';
-import { type EmbeddedApp, startEmbedded } from './testing/embedded-app';
+import { httpCall, type HttpCallArgs, type HttpReply, tempDir } from '@cx/testing';
+import { type EmbeddedApp, startEmbedded, startUpSettled, storeHead } from './testing/embedded-app';
 
 describe('webhook and alert-rule input in the embedded exchange (default settings)', () => {
   const dir = tempDir('cx-webhooks-input-');
@@ -16,8 +16,7 @@ describe('webhook and alert-rule input in the embedded exchange (default setting
   let auditor: string;
   let regulator: string;
   const call = (...args: HttpCallArgs): Promise<HttpReply> => httpCall(r.url, ...args);
-  const head = async () =>
-    JSON.stringify(await r.store.headPosition(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+  const head = (): Promise<string> => storeHead(r);
 
   beforeAll(async () => {
     r = await startEmbedded(join(dir.path, 'cx.sqlite'), new SimulatedClock(new Date('2026-03-10T08:00:00Z')));
@@ -33,18 +32,7 @@ describe('webhook and alert-rule input in the embedded exchange (default setting
     otherTrader = await key('trader', ['acct-b']);
     auditor = await key('auditor', []);
     regulator = await key('regulator', []);
-    // Start-up writes settle first (the catalog heard on the bus, books opened): then the head moves only on a write.
-    let last = '';
-    let still = 0;
-    await waitFor(
-      async () => {
-        const now = await head();
-        still = now === last ? still + 1 : 0;
-        last = now;
-        return still >= 5;
-      },
-      { intervalMs: 100, timeoutMs: 30_000, what: 'start-up writes to settle' },
-    );
+    await startUpSettled(r, { intervalMs: 100, timeoutMs: 30_000 });
   });
 
   afterAll(async () => {

@@ -3,13 +3,14 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AuditCheckpointer, ChainedEventStore, generateSigningKey } from '@cx/audit';
 import { billingConfig, type BillingConfig } from '@cx/billing';
-import { type EventStore, openEventStore } from '@cx/event-store';
+import { type EventStore, openEventStore, positionToString } from '@cx/event-store';
 import { IdentityService } from '@cx/identity';
 import { matchingConfig, type MatchingConfig } from '@cx/matching';
 import { meteringConfig } from '@cx/metering';
 import { buildConfig, configureHttpApp, fastifyOptions } from '@cx/platform';
 import { pricingGuidanceConfig, type PricingGuidanceConfig } from '@cx/pricing-guidance';
 import type { SimulatedClock } from '@cx/shared-kernel';
+import { waitFor } from '@cx/testing';
 import type { WebhooksConfig } from '@cx/webhooks';
 import { createEmbeddedBus } from '../embedded-messaging';
 import { ExchangeModule } from '../exchange.module';
@@ -73,4 +74,28 @@ export const startEmbedded = async (
   const adminKey = await identity.ensureAdminKey();
   await app.listen(overrides.port ?? 0, '127.0.0.1');
   return { app, store, url: await app.getUrl(), clock, adminKey };
+};
+
+/** The store's head position as text ('' before the first event): equal heads mean nothing was written between. */
+export const storeHead = async (app: EmbeddedApp): Promise<string> => {
+  const head = await app.store.headPosition();
+  return head === null ? '' : positionToString(head);
+};
+
+/**
+ * Waits until start-up writes have settled (the catalog heard on the bus, books opened): the head stays put for
+ * five polls in a row. From then on the head moves only on a write, so a test can prove a refusal wrote nothing.
+ */
+export const startUpSettled = async (app: EmbeddedApp, opts: { intervalMs?: number; timeoutMs?: number } = {}) => {
+  let last: string | null = null;
+  let still = 0;
+  await waitFor(
+    async () => {
+      const now = await storeHead(app);
+      still = now === last ? still + 1 : 0;
+      last = now;
+      return still >= 5;
+    },
+    { intervalMs: opts.intervalMs ?? 100, timeoutMs: opts.timeoutMs ?? 60_000, what: 'start-up writes to settle' },
+  );
 };
