@@ -11,6 +11,7 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { RequestMethod } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { IS_PUBLIC, ROLES, type Role, roles } from '@cx/auth';
+import { MatchingEngine } from '@cx/matching';
 import { PricingGuidanceService } from '@cx/pricing-guidance';
 import { SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, tempDir, waitFor } from '@cx/testing';
@@ -146,9 +147,16 @@ describe('role × endpoint matrix of the embedded exchange', () => {
       keys[role] = keysA[role];
     }
     traderB = await key('trader', ['acct-b']);
-    // An object of tenant B: a resting ask, once matching has heard guidance is complete (one heartbeat by hand,
-    // since the timer is off).
-    await r.app.get(PricingGuidanceService).heartbeat();
+    // An object of tenant B: a resting ask, once matching has heard guidance is complete. The timer is off, so
+    // each try records a heartbeat by hand: one recorded before guidance has heard the catalog names no class.
+    // (An order placed while guidance is stale is rejected, and its clientOrderId would answer that rejection.)
+    await waitFor(
+      async () => {
+        await r.app.get(PricingGuidanceService).heartbeat();
+        return r.app.get(MatchingEngine).isGuidanceFresh(INSTR.split('.')[0] as string);
+      },
+      { intervalMs: 100, timeoutMs: 60_000, what: 'matching to hear guidance is complete' },
+    );
     const placed = await waitFor(
       async () => {
         const res = await httpCall(r.url, 'POST', '/v1/orders', traderB, {
@@ -160,9 +168,10 @@ describe('role × endpoint matrix of the embedded exchange', () => {
           timeInForce: 'GTC',
           clientOrderId: 'b-1',
         });
-        return res.status === 201 ? res : null;
+        if (res.status !== 201) throw new Error(`order answered ${res.status} ${JSON.stringify(res.body)}`);
+        return res;
       },
-      { intervalMs: 100, what: 'tenant B’s order to rest' },
+      { intervalMs: 100, timeoutMs: 60_000, what: 'tenant B’s order to rest' },
     );
     orderB = placed.body.orderId as string;
     expect(orderB).toEqual(expect.any(String));
