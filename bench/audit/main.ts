@@ -121,8 +121,10 @@ const main = async (): Promise<void> => {
     t = now();
     // Raw side: every event through the store's own $all read (SqliteEventStore.readAll: paged SELECTs, each row's
     // data and metadata JSON.parse'd into a RecordedEvent), counted and dropped; the least verify must do.
-    // Verify side: the same readAll over the same store, each event then through the chain checker (canonical JSON
-    // and sha256 of every event, prev-hash links, revisions), the checkpoint checker and every business rule.
+    // Verify side: the same readAll over the same store, each event then through the chain checker (prev-hash
+    // links, revisions), the checkpoint checker and every business rule, while a worker thread reads the same rows
+    // again and hashes every event (sha256 of its canonical text) against its cx.hash, as `cx audit verify` does
+    // for a SQLite store (the second core). Its CPU time counts both threads.
     const raw = await peakWhile(async () => {
       let n = 0;
       for await (const _ of store.readAll()) n++;

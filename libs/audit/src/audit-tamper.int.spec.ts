@@ -37,7 +37,7 @@ beforeAll(async () => {
 afterAll(() => dir.remove());
 
 /** A copy of the original store, tampered with by `tamper` through raw SQL, then verified. */
-const tamperAndVerify = async (tamper: (db: Database.Database) => void): Promise<VerifyReport> => {
+const tamperAndVerify = async (tamper: (db: Database.Database) => void, parallel: boolean): Promise<VerifyReport> => {
   const file = join(dir.path, `copy-${++copies}.sqlite`);
   copyFileSync(original, file);
   const db = new Database(file);
@@ -50,6 +50,7 @@ const tamperAndVerify = async (tamper: (db: Database.Database) => void): Promise
   try {
     return await verifySources([storeSource(file, store)], {
       trustedKeys: [parsePublicKey(readFileSync(built.publicKeyPath, 'utf8'))],
+      parallel,
     });
   } finally {
     await store.close();
@@ -73,9 +74,17 @@ const middleEvent = (db: Database.Database, stream = 'ledger-2'): Row => {
 const found = (report: VerifyReport, check: string, position: number) =>
   report.violations.filter((v) => v.check === check && v.position === `${position}/${position}`);
 
-describe('audit verify against a tampered store', () => {
+// Both ways verify reads a SQLite store: chains and checkpoints in a worker thread beside the rules, and every
+// checker on one thread.
+describe.each([
+  ['chains checked in a worker thread', true],
+  ['every check on one thread', false],
+])('audit verify against a tampered store, %s', (_how, parallel) => {
+  const verifyTampered = (tamper: (db: Database.Database) => void): Promise<VerifyReport> =>
+    tamperAndVerify(tamper, parallel);
+
   it('the untouched store verifies clean, checkpoints included', async () => {
-    const report = await tamperAndVerify(() => undefined);
+    const report = await verifyTampered(() => undefined);
     expect(report.violations).toEqual([]);
     expect(report.clean).toBe(true);
     expect(report.checkpointsChecked).toBe(2);
@@ -85,7 +94,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds one changed byte in an event’s data', async () => {
     let target!: Row;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       target = middleEvent(db);
       const data = target.data.replace('.25', '.35');
       db.prepare('UPDATE events SET data = ? WHERE position = ?').run(data, target.position);
@@ -97,7 +106,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds a changed byte in metadata', async () => {
     let target!: Row;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       target = middleEvent(db, 'account-0');
       db.prepare('UPDATE events SET metadata = replace(metadata, ?, ?) WHERE position = ?').run(
         'trader',
@@ -110,7 +119,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds a deleted event at the position of the event after it', async () => {
     let next!: Row;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       const target = middleEvent(db);
       next = rows(db, 'stream = ? AND revision = ?', target.stream, target.revision + 1)[0] as Row;
       db.prepare('DELETE FROM events WHERE position = ?').run(target.position);
@@ -121,7 +130,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds two events of a stream swapped', async () => {
     let a!: Row;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       a = middleEvent(db);
       const b = rows(db, 'stream = ? AND revision = ?', a.stream, a.revision + 1)[0] as Row;
       // Swap their places in $all (the unique index forbids duplicates, so via a free position).
@@ -136,7 +145,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds a forged event with a valid-looking hash but a made-up previous hash', async () => {
     let position = 0;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       const head = rows(db, 'stream = ?', 'ledger-5').at(-1) as Row;
       const metadata = { correlationId: 'forged', [PREV_HASH]: 'ab'.repeat(32) } as Record<string, unknown>;
       const data = { seq: 0, price: '0.01', note: 'forged' };
@@ -163,7 +172,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds a rewritten stream whose chain is consistent again, through the checkpoint that pinned its head', async () => {
     let checkpoint!: Row;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       const target = middleEvent(db);
       checkpoint = lastCheckpoint(db);
       let prev: string | null = null;
@@ -188,7 +197,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds a checkpoint whose heads were forged to match, by its signature', async () => {
     let checkpoint!: Row;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       checkpoint = lastCheckpoint(db);
       const data = JSON.parse(checkpoint.data) as { streamCount: number };
       data.streamCount += 1;
@@ -206,7 +215,7 @@ describe('audit verify against a tampered store', () => {
 
   it('finds a checkpoint re-signed with another key', async () => {
     let checkpoint!: Row;
-    const report = await tamperAndVerify((db) => {
+    const report = await verifyTampered((db) => {
       checkpoint = lastCheckpoint(db);
       const attacker = generateSigningKey();
       const data = JSON.parse(checkpoint.data) as Record<string, unknown>;

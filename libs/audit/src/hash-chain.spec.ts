@@ -9,6 +9,7 @@ import {
   chainBatch,
   eventHash,
   eventHashFromText,
+  storedHashOfText,
   fastCanonicalJson,
   hashedText,
   slowHashedText,
@@ -145,6 +146,8 @@ describe('the hashed text', () => {
         // The stored text is canonical but where an object has integer-like keys, which JSON.stringify writes
         // first: only there may the text path disagree (and verify then decides by the values).
         if (!hasIntegerKey(chained.metadata)) expect(fromText).toBe(fromValues);
+        // The hash the text ends with is the one parsing gives (what verify's hash pass compares without parsing).
+        expect(storedHashOfText(chained.text.metadata)).toBe(parsed.metadata[HASH]);
       }),
       { numRuns: 1000 },
     );
@@ -164,5 +167,11 @@ describe('the hashed text', () => {
     // Not the stored form (no cx.hash last): no answer, the caller hashes the values.
     expect(eventHashFromText(where, { data: text.data, metadata: '{"c":1}' })).toBeUndefined();
     expect(eventHashFromText(where, { data: text.data, metadata: null })).toBeUndefined();
+    expect(storedHashOfText('{"c":1}')).toBeUndefined();
+    expect(storedHashOfText(null)).toBeUndefined();
+    // cx.hash last but nested, or not a string: not the stored form.
+    const hex = 'a'.repeat(64);
+    expect(storedHashOfText(`{"c":{"x":1,"cx.hash":"${hex}"}}`)).toBeUndefined();
+    expect(storedHashOfText(`{"c":1,"cx.hash":"${hex}"}`)).toBe(hex);
   });
 });

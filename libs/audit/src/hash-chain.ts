@@ -246,10 +246,20 @@ export const eventHashFromText = (
   text: { data: string; metadata: string | null },
 ): string | undefined => {
   const m = text.metadata;
+  if (m === null || storedHashOfText(m) === undefined) return undefined;
+  return sha256Hex(envelopeText(e, text.data, `${m.slice(0, m.length - HASH_SUFFIX_LENGTH)}}`));
+};
+
+/**
+ * The `cx.hash` a chained writer's metadata text ends with (`,"cx.hash":"<64 chars>"}`), or undefined when the text
+ * does not end that way. In a text that is one JSON object this is its last top-level member (an unescaped quote
+ * pair that closes the object cannot be inside a string), so it is what parsing the text gives as `cx.hash`.
+ */
+export const storedHashOfText = (m: string | null): string | undefined => {
   if (m === null || m.length <= HASH_SUFFIX_LENGTH || m.charCodeAt(m.length - 1) !== 0x7d) return undefined;
   const cut = m.length - HASH_SUFFIX_LENGTH;
-  if (!m.startsWith(HASH_MEMBER, cut)) return undefined;
-  return sha256Hex(envelopeText(e, text.data, `${m.slice(0, cut)}}`));
+  if (!m.startsWith(HASH_MEMBER, cut) || m.charCodeAt(m.length - 2) !== 0x22) return undefined;
+  return m.slice(cut + HASH_MEMBER.length, m.length - 2);
 };
 
 /** An event ready to append, with the JSON texts of its data and metadata as they are to be stored. */

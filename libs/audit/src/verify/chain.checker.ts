@@ -1,4 +1,11 @@
-import { type Position, type RecordedEvent, comparePositions, positionToString, storedTextOf } from '@cx/event-store';
+import {
+  type EventJsonText,
+  type Position,
+  type RecordedEvent,
+  comparePositions,
+  positionToString,
+  storedTextOf,
+} from '@cx/event-store';
 import { HASH, PREV_HASH, eventHash, eventHashFromText } from '../hash-chain';
 import type { StreamHead } from '../checkpoint';
 import type { Checker, Report } from './checker';
@@ -26,18 +33,31 @@ export class ChainChecker implements Checker {
   private ringNext = 0;
   private ringSize = 0;
   eventsChecked = 0;
+  private readonly contentHashes: boolean;
+
+  /**
+   * `contentHashes: false` leaves out the check of each event's content against its cx.hash (chain.hash), for a
+   * verify that runs it elsewhere (checkContentHash, in the hash pass's worker thread); links, revisions and
+   * heads are checked as ever.
+   */
+  constructor(opts: { contentHashes?: boolean } = {}) {
+    this.contentHashes = opts.contentHashes ?? true;
+  }
 
   onEvent(e: RecordedEvent, report: Report): void {
+    this.check(e, storedTextOf(e), report);
+  }
+
+  /** The checks for one event, given the exact text it was read from (undefined: the values alone). */
+  check(e: RecordedEvent, text: EventJsonText | undefined, report: Report): void {
     this.eventsChecked++;
-    // Where the event is, built only for a violation: verify calls this for every event.
-    const at = () => ({ stream: e.streamId, revision: e.revision.toString(), position: positionToString(e.position) });
     const head = this.heads.get(e.streamId);
     const expectedRevision = head === undefined ? 0n : head.revision + 1n;
     const expectedPrev = head === undefined ? null : head.hash;
     if (e.revision !== expectedRevision) {
       report({
         check: 'chain.revision',
-        ...at(),
+        ...atOf(e),
         message:
           e.revision > expectedRevision
             ? `revision ${e.revision} follows ${expectedRevision - 1n}: ${e.revision - expectedRevision} event(s) missing or moved`
@@ -45,40 +65,14 @@ export class ChainChecker implements Checker {
       });
     }
     const prev = e.metadata[PREV_HASH];
-    const stored = e.metadata[HASH];
     if (prev !== expectedPrev) {
       report({
         check: 'chain.prev-hash',
-        ...at(),
+        ...atOf(e),
         message: `cx.prevHash ${describe(prev)} does not match the previous event's hash ${describe(expectedPrev)}`,
       });
     }
-    let computed: string | null = null;
-    try {
-      // From the stored text where the store kept it and it matches; otherwise from the values, which decide.
-      const where = { stream: e.streamId, revision: e.revision, id: e.id, type: e.type };
-      const text = storedTextOf(e);
-      const fromText = text === undefined || typeof stored !== 'string' ? undefined : eventHashFromText(where, text);
-      computed =
-        fromText !== undefined && fromText === stored
-          ? fromText
-          : eventHash({ ...where, data: e.data, metadata: e.metadata });
-    } catch (err) {
-      report({ check: 'chain.hash', ...at(), message: `cannot hash the event: ${(err as Error).message}` });
-    }
-    if (typeof stored !== 'string') {
-      report({
-        check: 'chain.hash',
-        ...at(),
-        message: 'the event carries no cx.hash (written without the audit chain)',
-      });
-    } else if (computed !== null && computed !== stored) {
-      report({
-        check: 'chain.hash',
-        ...at(),
-        message: `content does not match cx.hash: stored ${stored.slice(0, 16)}…, recomputed ${computed.slice(0, 16)}…`,
-      });
-    }
+    const hash = this.contentHashes ? checkContentHash(e, text, report) : chainedHash(e);
     const i = this.ringNext;
     this.ringPosition[i] = e.position;
     this.ringStream[i] = e.streamId;
@@ -86,7 +80,7 @@ export class ChainChecker implements Checker {
     this.ringPrev[i] = typeof prev === 'string' ? prev : null;
     this.ringNext = (i + 1) & (RING - 1);
     if (this.ringSize < RING) this.ringSize++;
-    this.heads.set(e.streamId, { revision: e.revision, hash: typeof stored === 'string' ? stored : computed });
+    this.heads.set(e.streamId, { revision: e.revision, hash });
   }
 
   /**
@@ -119,6 +113,68 @@ export class ChainChecker implements Checker {
     return { heads, complete };
   }
 }
+
+/** Where an event is, for a violation. */
+const atOf = (e: RecordedEvent) => ({
+  stream: e.streamId,
+  revision: e.revision.toString(),
+  position: positionToString(e.position),
+});
+
+/**
+ * Checks an event's content against its cx.hash (chain.hash violations) and returns the hash the next event of its
+ * stream must link to: the stored one, or the recomputed one for an event that carries none (null if it cannot be
+ * hashed). Hashes the stored text where the store kept it and it matches; otherwise the values, which decide, so
+ * `e.data` is read only then (a reader of stored rows may parse it lazily).
+ */
+export const checkContentHash = (e: RecordedEvent, text: EventJsonText | undefined, report: Report): string | null => {
+  const stored = e.metadata[HASH];
+  let computed: string | null = null;
+  try {
+    const where = { stream: e.streamId, revision: e.revision, id: e.id, type: e.type };
+    const fromText = text === undefined || typeof stored !== 'string' ? undefined : eventHashFromText(where, text);
+    computed =
+      fromText !== undefined && fromText === stored
+        ? fromText
+        : eventHash({ ...where, data: e.data, metadata: e.metadata });
+  } catch (err) {
+    report({ check: 'chain.hash', ...atOf(e), message: `cannot hash the event: ${(err as Error).message}` });
+  }
+  if (typeof stored !== 'string') {
+    report({
+      check: 'chain.hash',
+      ...atOf(e),
+      message: 'the event carries no cx.hash (written without the audit chain)',
+    });
+    return computed;
+  }
+  if (computed !== null && computed !== stored) {
+    report({
+      check: 'chain.hash',
+      ...atOf(e),
+      message: `content does not match cx.hash: stored ${stored.slice(0, 16)}…, recomputed ${computed.slice(0, 16)}…`,
+    });
+  }
+  return stored;
+};
+
+/** The hash the next event of the stream links to, without checking the content (see checkContentHash). */
+const chainedHash = (e: RecordedEvent): string | null => {
+  const stored = e.metadata[HASH];
+  if (typeof stored === 'string') return stored;
+  try {
+    return eventHash({
+      stream: e.streamId,
+      revision: e.revision,
+      id: e.id,
+      type: e.type,
+      data: e.data,
+      metadata: e.metadata,
+    });
+  } catch {
+    return null;
+  }
+};
 
 const describe = (v: unknown): string =>
   v === undefined ? 'missing' : v === null ? 'null' : typeof v === 'string' ? `${v.slice(0, 16)}…` : 'malformed';

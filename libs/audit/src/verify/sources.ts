@@ -1,6 +1,6 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import type { EventStore, RecordedEvent } from '@cx/event-store';
+import { type EventStore, type RecordedEvent, SqliteEventStore } from '@cx/event-store';
 import { fromExportLine } from '../export-format';
 
 // Where verify reads events from: a store's $all (any EventStore), an NDJSON export, or the NDJSON stream of
@@ -24,10 +24,23 @@ export interface VerifySource {
   events(opts?: SourceReadOptions): AsyncIterable<RecordedEvent>;
   /** A rough total for progress: events (a store) or bytes (a file), with a function to measure progress. */
   progress(): Promise<{ total: number | null; done: (e: RecordedEvent, count: number) => number }>;
+  /**
+   * A SQLite store's file and its head position now, for a second reader of its rows (verify's chain pass in a
+   * worker thread); absent for other sources. Reads of this source after it are meant to stop at that head.
+   */
+  storedRows?(): Promise<{ file: string; upTo: bigint }>;
 }
 
 export const storeSource = (name: string, store: EventStore): VerifySource => ({
   name,
+  ...(store instanceof SqliteEventStore
+    ? {
+        storedRows: async () => {
+          const head = await store.headPosition();
+          return { file: store.file, upTo: head === null ? 0n : head.commit };
+        },
+      }
+    : {}),
   events: (opts) =>
     opts?.streamNamePrefixes !== undefined
       ? store.readAll({ filter: { streamNamePrefixes: [...opts.streamNamePrefixes] } })

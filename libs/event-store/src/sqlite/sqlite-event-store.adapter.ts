@@ -78,7 +78,7 @@ class HalfWritten {
 /** [last_revision, truncate_before, deleted] */
 type StreamRow = [bigint, bigint, bigint];
 /** [position, stream, revision, event_id, type, data, metadata, created] */
-type EventRow = [bigint, string, bigint, string, string, string, string | null, bigint];
+export type EventRow = [bigint, string, bigint, string, string, string, string | null, bigint];
 
 const EVENT_COLUMNS = 'position, stream, revision, event_id, type, data, metadata, created';
 
@@ -97,6 +97,36 @@ const toRecorded = (r: EventRow): RecordedEvent =>
     toPosition(r[0]),
     { data: r[5], metadata: r[6] },
   );
+
+/**
+ * The rows of a store's $all in position order, through `upTo`, a page at a time, exactly as stored: nothing parsed.
+ * Opens its own read-only connection (WAL: it never blocks a writer), so a reader in another thread can scan the
+ * file beside the process writing it. For the audit's chain pass, which hashes the stored text and parses only the
+ * metadata: each tuple is [position, stream, revision, event_id, type, data, metadata, created].
+ */
+export function* readStoredRowPages(
+  path: string,
+  opts: { upTo: bigint; pageSize?: number },
+): Generator<readonly EventRow[], void, undefined> {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.defaultSafeIntegers(true);
+    const page = db
+      .prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE position > ? AND position <= ? ORDER BY position LIMIT ?`)
+      .raw(true);
+    const size = opts.pageSize ?? DEFAULTS.readPageSize;
+    let after = 0n;
+    for (;;) {
+      const rows = page.all(after, opts.upTo, size) as EventRow[];
+      const last = rows[rows.length - 1];
+      if (last === undefined) return;
+      yield rows;
+      after = last[0];
+    }
+  } finally {
+    db.close();
+  }
+}
 
 const isSqliteError = (e: unknown): e is Error & { code: string } =>
   e instanceof Error && e.name === 'SqliteError' && typeof (e as { code?: unknown }).code === 'string';
@@ -159,6 +189,11 @@ export class SqliteEventStore implements EventStore {
     const abs = isAbsolute(path) ? path : resolve(path);
     this.fileKey = realpathSync(abs);
     this.stopListening = onAppend(this.fileKey, () => this.wakeSubscriptions());
+  }
+
+  /** The store's file (its real path). */
+  get file(): string {
+    return this.fileKey;
   }
 
   private prepareStatements() {
