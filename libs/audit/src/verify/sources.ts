@@ -1,6 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { type EventStore, type RecordedEvent, SqliteEventStore } from '@cx/event-store';
+import { ChainedEventStore } from '../chained-event-store';
 import { fromExportLine } from '../export-format';
 
 // Where verify reads events from: a store's $all (any EventStore), an NDJSON export, or the NDJSON stream of
@@ -31,27 +32,38 @@ export interface VerifySource {
   storedRows?(): Promise<{ file: string; upTo: bigint }>;
 }
 
-export const storeSource = (name: string, store: EventStore): VerifySource => ({
-  name,
-  ...(store instanceof SqliteEventStore
-    ? {
-        storedRows: async () => {
-          const head = await store.headPosition();
-          return { file: store.file, upTo: head === null ? 0n : head.commit };
-        },
-      }
-    : {}),
-  events: (opts) =>
-    opts?.streamNamePrefixes !== undefined
-      ? store.readAll({ filter: { streamNamePrefixes: [...opts.streamNamePrefixes] } })
-      : store.readAll(),
-  progress: async () => {
-    // Positions are dense on SQLite (one counter), so the head position is the event count; on EventStoreDB it
-    // is a byte offset and only a rough guide.
-    const head = await store.headPosition();
-    return { total: head === null ? 0 : Number(head.commit), done: (e) => Number(e.position.commit) };
-  },
-});
+/** The SQLite store under `store` (itself, or the one a ChainedEventStore writes to), if it is one. */
+const sqliteUnder = (store: EventStore): SqliteEventStore | null =>
+  store instanceof SqliteEventStore
+    ? store
+    : store instanceof ChainedEventStore && store.inner instanceof SqliteEventStore
+      ? store.inner
+      : null;
+
+export const storeSource = (name: string, store: EventStore): VerifySource => {
+  const sqlite = sqliteUnder(store);
+  return {
+    name,
+    ...(sqlite !== null
+      ? {
+          storedRows: async () => {
+            const head = await sqlite.headPosition();
+            return { file: sqlite.file, upTo: head === null ? 0n : head.commit };
+          },
+        }
+      : {}),
+    events: (opts) =>
+      opts?.streamNamePrefixes !== undefined
+        ? store.readAll({ filter: { streamNamePrefixes: [...opts.streamNamePrefixes] } })
+        : store.readAll(),
+    progress: async () => {
+      // Positions are dense on SQLite (one counter), so the head position is the event count; on EventStoreDB it
+      // is a byte offset and only a rough guide.
+      const head = await store.headPosition();
+      return { total: head === null ? 0 : Number(head.commit), done: (e) => Number(e.position.commit) };
+    },
+  };
+};
 
 export const ndjsonFileSource = (path: string): VerifySource => {
   let bytes = 0;
