@@ -47,6 +47,11 @@ const REJECTIONS =
   'A business rejection, recorded as OrderRejected / ModificationRejected: MATCHING.BELOW_FLOOR, ABOVE_CEILING, ' +
   'GUIDANCE_STALE, MARKET_HALTED, TRADING_CLOSED, DUPLICATE_CLIENT_ORDER_ID, MAX_OPEN_QUANTITY_EXCEEDED, ' +
   'MAX_OPEN_NOTIONAL_EXCEEDED, POST_ONLY_WOULD_CROSS';
+/**
+ * Who reads orders (DESIGN.md, roles): traders their own accounts', the market-wide readers everyone's. An
+ * integrator or finance key reads allocations or statements of its accounts, not their orders.
+ */
+const ORDER_READERS = ['trader', 'admin', 'regulator', 'auditor'] as const;
 const INPUT =
   'Malformed input, nothing recorded: VALIDATION.INVALID, MATCHING.UNKNOWN_INSTRUMENT, OFF_TICK, INVALID_PRICE, ' +
   'INVALID_QUANTITY, INVALID_EXPIRES_AT, GTD_EXPIRED, INVALID_POST_ONLY';
@@ -87,12 +92,14 @@ export class OrdersController implements OnModuleDestroy {
   }
 
   @Get()
+  @Roles(...ORDER_READERS)
   @ApiOperation({ summary: 'Orders of the accounts the caller may read, newest last.' })
   list(@CurrentPrincipal() p: Principal, @Query() q: OrdersQueryDto) {
     return this.matching.listOrders(p, q);
   }
 
   @Get('stream')
+  @Roles(...ORDER_READERS)
   @ApiOperation({ summary: 'Server-Sent Events: the caller’s own fills, cancellations and expiries.' })
   stream(@CurrentPrincipal() p: Principal, @Req() req: FastifyRequest, @Res() reply: FastifyReply): void {
     const s = this.sse.start(req, reply);
@@ -126,6 +133,7 @@ export class OrdersController implements OnModuleDestroy {
   }
 
   @Get(':id')
+  @Roles(...ORDER_READERS)
   @ApiOperation({ summary: 'One order. Another tenant’s order answers 404, as if it did not exist.' })
   @ApiNotFoundResponse({ description: 'MATCHING.ORDER_NOT_FOUND' })
   get(@CurrentPrincipal() p: Principal, @Param('id') id: string) {

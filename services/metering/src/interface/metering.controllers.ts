@@ -56,10 +56,11 @@ export class MetersController {
   constructor(private readonly metering: MeteringService) {}
 
   @Get()
-  @Roles('admin')
-  @ApiOperation({ summary: 'The meters, by key (admin).' })
+  @ApiOperation({
+    summary:
+      'The meters, by key: every authenticated role (integrators publish usage and providers price offers by them).',
+  })
   @ApiOkResponse({ type: MeterPage })
-  @ApiForbiddenResponse({ description: 'AUTH.FORBIDDEN' })
   list(@Query() query: PageQueryDto): MeterPage {
     return this.metering.listMeters(query);
   }
