@@ -41,7 +41,8 @@ import {
 // only after the append is durable (the SQLite store commits with synchronous=FULL before it answers).
 //
 // Memory grows with the number of transfers: every id stays in memory (what makes idempotency survive a restart),
-// about 300 bytes per transfer, 300 MB per million. Rebuild replays the whole stream at start; see the benchmark
+// about 250 bytes per transfer, 250 MB per million (the benchmark's transfers; read models such as the movements
+// add their own). Rebuild replays the whole stream at start; see the benchmark
 // for its speed. Snapshots, and retiring ids older than a retention window, are the way out when that is too much.
 
 export interface LedgerServiceOptions {

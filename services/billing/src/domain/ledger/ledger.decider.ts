@@ -1,5 +1,6 @@
 import { assert, assertNever, type Currency, DomainError, isCurrency, isSafeId, minorUnits } from '@cx/shared-kernel';
-import { canonicalToMinor, formatAmount, parseAmount } from './ledger.amounts';
+import { canonicalToMinor, formatAmount, parseAmount, parseMinor } from './ledger.amounts';
+import { TransferIndex } from './ledger.transfer-index';
 import {
   type CreditLineSet,
   isDay,
@@ -56,18 +57,24 @@ export interface LedgerState {
   /** Participant account id → credit line in minor units. Only participants listed here have accounts. */
   readonly creditLines: Map<string, bigint>;
   /** Every committed transfer by id: what makes ids idempotent, also after a restart (rebuilt from the stream). */
-  readonly transfers: Map<string, TransferRecord>;
+  readonly transfers: TransferIndex;
   readonly pendings: Map<string, Pending>;
-  /** Min-heap of [expiresAtMs, id] for pending transfers with a timeout; resolved ones are dropped lazily. */
-  readonly expiries: Array<[number, string]>;
+  /** Min-heap of pending transfers with a timeout, by expiry; resolved ones are dropped lazily. */
+  readonly expiries: Expiry[];
 }
+
+/**
+ * A hold in the expiry heap: when it expires, its id, and the hold itself (the object `pendings` has under that
+ * id), so that dropping resolved holds from the top reads their status without a lookup in `pendings`.
+ */
+type Expiry = [expiresAtMs: number, id: string, hold: Pending];
 
 export const initialLedger = (currency: Currency): LedgerState => ({
   currency,
   atMs: 0,
   accounts: new Map(),
   creditLines: new Map(),
-  transfers: new Map(),
+  transfers: new TransferIndex(),
   pendings: new Map(),
   expiries: [],
 });
@@ -216,19 +223,19 @@ const move = (debit: AccountBalance, credit: AccountBalance, phase: TransferPhas
   }
 };
 
-const heapPush = (heap: Array<[number, string]>, item: [number, string]): void => {
+const heapPush = (heap: Expiry[], item: Expiry): void => {
   heap.push(item);
   let i = heap.length - 1;
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if ((heap[parent] as [number, string])[0] <= item[0]) break;
-    heap[i] = heap[parent] as [number, string];
+    if ((heap[parent] as Expiry)[0] <= item[0]) break;
+    heap[i] = heap[parent] as Expiry;
     i = parent;
   }
   heap[i] = item;
 };
 
-const heapPop = (heap: Array<[number, string]>): void => {
+const heapPop = (heap: Expiry[]): void => {
   const last = heap.pop();
   if (last === undefined || heap.length === 0) return;
   let i = 0;
@@ -236,9 +243,9 @@ const heapPop = (heap: Array<[number, string]>): void => {
     const l = 2 * i + 1;
     if (l >= heap.length) break;
     const r = l + 1;
-    const c = r < heap.length && (heap[r] as [number, string])[0] < (heap[l] as [number, string])[0] ? r : l;
-    if ((heap[c] as [number, string])[0] >= last[0]) break;
-    heap[i] = heap[c] as [number, string];
+    const c = r < heap.length && (heap[r] as Expiry)[0] < (heap[l] as Expiry)[0] ? r : l;
+    if ((heap[c] as Expiry)[0] >= last[0]) break;
+    heap[i] = heap[c] as Expiry;
     i = c;
   }
   heap[i] = last;
@@ -247,7 +254,7 @@ const heapPop = (heap: Array<[number, string]>): void => {
 /** Drops resolved pending transfers from the top of the expiry heap, so its top is always one still pending. */
 const pruneExpiries = (state: LedgerState): void => {
   const heap = state.expiries;
-  while (heap.length > 0 && state.pendings.get((heap[0] as [number, string])[1])?.status !== 'pending') heapPop(heap);
+  while (heap.length > 0 && (heap[0] as Expiry)[2].status !== 'pending') heapPop(heap);
 };
 
 const evolveTransfers = (state: LedgerState, data: TransfersCommitted['data']): void => {
@@ -255,11 +262,8 @@ const evolveTransfers = (state: LedgerState, data: TransfersCommitted['data']): 
   if (at > state.atMs) state.atMs = at;
   const transfers = state.transfers;
   for (const record of data.transfers) {
-    // One lookup instead of has() then set(): a set that does not grow the map found the id already recorded.
     // The message is built only when the assertion fails; building it per transfer was measurable at 1M.
-    const size = transfers.size;
-    transfers.set(record.id, record);
-    if (transfers.size === size) assert(false, `ledger ${state.currency}: transfer ${record.id} recorded twice`);
+    if (!transfers.add(record)) assert(false, `ledger ${state.currency}: transfer ${record.id} recorded twice`);
     const amount = canonicalToMinor(record.amount, state.currency);
     const phase = record.phase ?? 'single';
     const debit = stateAccount(state, record.debitAccount);
@@ -268,8 +272,9 @@ const evolveTransfers = (state: LedgerState, data: TransfersCommitted['data']): 
       move(debit, credit, phase, amount, 0n);
       if (phase === 'pending') {
         const expiresAtMs = record.timeoutMs === undefined ? null : at + record.timeoutMs;
-        state.pendings.set(record.id, { record, amount, status: 'pending', expiresAtMs });
-        if (expiresAtMs !== null) heapPush(state.expiries, [expiresAtMs, record.id]);
+        const hold: Pending = { record, amount, status: 'pending', expiresAtMs };
+        state.pendings.set(record.id, hold);
+        if (expiresAtMs !== null) heapPush(state.expiries, [expiresAtMs, record.id, hold]);
       }
     } else {
       const pending = state.pendings.get(record.pendingId as string);
@@ -333,63 +338,107 @@ const dueExpiries = (state: LedgerState, atMs: number): string[] => {
   const top = state.expiries[0];
   if (top === undefined || top[0] > atMs) return [];
   return state.expiries
-    .filter(([expiresAtMs, id]) => expiresAtMs <= atMs && state.pendings.get(id)?.status === 'pending')
+    .filter(([expiresAtMs, , hold]) => expiresAtMs <= atMs && hold.status === 'pending')
     .sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0))
     .map(([, id]) => id);
 };
 
 /**
  * What a batch has done so far, over the state it must not change: copies of the accounts it touched, the
- * transfers it created, the pending transfers it resolved. A linked chain records how to undo its steps.
+ * transfers it recorded, the holds it created, and the new status of the state's holds it resolved (kept beside
+ * them, so the state's own objects stay as they were until applyDecided).
  */
 class Overlay implements DecisionEffect {
   readonly accounts = new Map<string, Account>();
   readonly transfers = new Map<string, TransferRecord>();
+  /** Holds created in this batch: the overlay's own objects, changed in place. */
   readonly pendings = new Map<string, Pending>();
-  undo: Array<() => void> | null = null;
+  /** The state's holds this batch resolved (or expired), keyed by the state's object, with their new status. */
+  readonly resolved = new Map<Pending, PendingStatus>();
+  /** The records of the batch's TransfersCommitted, in order; a failed chain truncates its own. */
+  readonly committed: TransferRecord[] = [];
+  /**
+   * Within a linked chain, each account a step moves and its four balances before the step, five entries per
+   * account: plain values in one array reused by every chain of the batch, up to `savedTop`, so a chain that
+   * commits (the usual case) allocates nothing to undo. Not truncated between chains: setting an array's length to
+   * zero drops its storage, which the next chain would allocate again.
+   */
+  readonly saved: Array<Account | bigint> = [];
+  savedTop = 0;
+  inChain = false;
+  /** The currency's minor digits, read once per batch instead of once per amount. */
+  readonly digits: number;
 
   constructor(
     readonly state: LedgerState,
     readonly atMs: number,
-  ) {}
+  ) {
+    this.digits = minorUnits[state.currency];
+  }
 
   transfer(id: string): TransferRecord | undefined {
     return this.transfers.get(id) ?? this.state.transfers.get(id);
   }
 
-  pending(id: string): Pending | undefined {
-    return this.pendings.get(id) ?? this.state.pendings.get(id);
-  }
-
-  /** A pending transfer this batch may change: copied on first touch, so the state's stays as it was. */
-  pendingForUpdate(id: string): Pending {
-    let p = this.pendings.get(id);
-    if (p === undefined) {
-      const original = this.state.pendings.get(id);
-      assert(original !== undefined, `pending transfer ${id} vanished`);
-      p = { ...original };
-      this.pendings.set(id, p);
-    }
-    return p;
-  }
-
-  account(key: string, resolved: { limit: Limit; participant: string | null }): Account {
-    let a = this.accounts.get(key);
-    if (a === undefined) {
-      const original = this.state.accounts.get(key);
-      a = original === undefined ? newAccount(resolved.limit, resolved.participant) : { ...original };
-      this.accounts.set(key, a);
-    }
-    return a;
-  }
-
   /** Remembers an account's balances before a chain step changes them. */
-  saveForUndo(a: Account): void {
-    if (this.undo === null) return;
-    const { debitsPosted, creditsPosted, debitsPending, creditsPending } = a;
-    this.undo.push(() => Object.assign(a, { debitsPosted, creditsPosted, debitsPending, creditsPending }));
+  save(a: Account): void {
+    if (!this.inChain) return;
+    const saved = this.saved;
+    const top = this.savedTop;
+    saved[top] = a;
+    saved[top + 1] = a.debitsPosted;
+    saved[top + 2] = a.creditsPosted;
+    saved[top + 3] = a.debitsPending;
+    saved[top + 4] = a.creditsPending;
+    this.savedTop = top + 5;
   }
 }
+
+const copyAccount = (a: Account): Account => ({
+  debitsPosted: a.debitsPosted,
+  creditsPosted: a.creditsPosted,
+  debitsPending: a.debitsPending,
+  creditsPending: a.creditsPending,
+  limit: a.limit,
+  creditLineOf: a.creditLineOf,
+});
+
+/**
+ * The overlay's account for a key a transfer names: copied from the state on first touch, or opened at zero for a
+ * valid key the ledger has not used yet; else why the key is refused. Copying before the transfer's other checks
+ * pass is harmless: an untouched copy equals the state's, and applyDecided opens an account only for a transfer
+ * it records.
+ */
+const accountFor = (o: Overlay, key: unknown, side: 'debit' | 'credit'): Account | TransferResultCode => {
+  if (typeof key === 'string') {
+    const touched = o.accounts.get(key);
+    if (touched !== undefined) return touched;
+    // An account the ledger already has was resolved when first used and cannot become invalid: skip the parsing.
+    const known = o.state.accounts.get(key);
+    if (known !== undefined) {
+      const copy = copyAccount(known);
+      o.accounts.set(key, copy);
+      return copy;
+    }
+  }
+  const r = resolveKey(o.state, key);
+  if (!r.ok) {
+    if (r.reason === 'currency_mismatch') return 'currency_mismatch';
+    if (r.reason === 'not_found') return side === 'debit' ? 'debit_account_not_found' : 'credit_account_not_found';
+    return side === 'debit' ? 'debit_account_invalid' : 'credit_account_invalid';
+  }
+  const opened = newAccount(r.limit, r.participant);
+  o.accounts.set(key as string, opened);
+  return opened;
+};
+
+/** The overlay's account for one a recorded hold names, which the state or the overlay has. */
+const heldAccount = (o: Overlay, key: string): Account => {
+  const a = accountFor(o, key, 'debit');
+  if (typeof a === 'string')
+    assert(false, `ledger ${o.state.currency}: a hold names account ${key}, which is not open`);
+  return a;
+};
 
 const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
@@ -408,8 +457,8 @@ const sameFields = (t: TransferInput, r: TransferRecord, currency: Currency): bo
   if (t.debitAccount === undefined ? !resolving : t.debitAccount !== r.debitAccount) return false;
   if (t.creditAccount === undefined ? !resolving : t.creditAccount !== r.creditAccount) return false;
   if (t.amount === undefined) return phase === 'void';
-  const parsed = parseAmount(t.amount, currency);
-  return parsed.ok && parsed.minor === canonicalToMinor(r.amount, currency);
+  const minor = parseMinor(t.amount, minorUnits[currency]);
+  return typeof minor === 'bigint' && minor === canonicalToMinor(r.amount, currency);
 };
 
 /**
@@ -425,11 +474,12 @@ const canonicalRecord = (
   phase: TransferPhase,
   pendingId: string | undefined,
 ): TransferRecord => {
-  const r = { amount } as TransferRecord;
-  if (t.code !== undefined) r.code = t.code;
-  r.creditAccount = creditAccount;
-  r.debitAccount = debitAccount;
-  r.id = t.id;
+  // The members every record has are set by a literal, which keeps them inside the object; members added later
+  // go to a separate store that grows as they come, one more allocation (and copy) per few members.
+  const r: TransferRecord =
+    t.code === undefined
+      ? { amount, creditAccount, debitAccount, id: t.id }
+      : { amount, code: t.code, creditAccount, debitAccount, id: t.id };
   if (t.linked === true) r.linked = true;
   if (pendingId !== undefined) r.pendingId = pendingId;
   if (t.period !== undefined) r.period = t.period;
@@ -439,40 +489,21 @@ const canonicalRecord = (
   return r;
 };
 
-type Checked = { ok: true; record: TransferRecord } | { ok: false; code: TransferResultCode };
-const fail = (code: TransferResultCode): Checked => ({ ok: false, code });
-
 /**
  * The canonical string of a checked amount: the caller's own string when it already is one (the usual case, which
  * saves formatting a string per transfer), else the formatted minor units.
  */
-const canonicalAmount = (given: string, minor: bigint, currency: Currency): string => {
-  const digits = minorUnits[currency];
+const canonicalAmount = (given: string, minor: bigint, o: Overlay): string => {
   const dot = given.indexOf('.');
-  const canonical = digits === 0 ? dot < 0 : dot >= 0 && given.length - dot - 1 === digits;
-  return canonical ? given : formatAmount(minor, currency);
+  const canonical = o.digits === 0 ? dot < 0 : dot >= 0 && given.length - dot - 1 === o.digits;
+  return canonical ? given : formatAmount(minor, o.state.currency);
 };
 
-const amountCheck = (
-  amount: unknown,
-  currency: Currency,
-): { ok: true; minor: bigint } | { ok: false; code: TransferResultCode } => {
-  const parsed = parseAmount(amount, currency);
-  if (!parsed.ok)
-    return { ok: false, code: parsed.reason === 'invalid' ? 'amount_invalid' : 'amount_has_too_many_decimals' };
-  if (parsed.minor === 0n) return { ok: false, code: 'amount_must_not_be_zero' };
-  return parsed;
-};
-
-const accountCheck = (state: LedgerState, key: unknown, side: 'debit' | 'credit'): AccountKey | TransferResultCode => {
-  // An account the ledger already has was resolved when first used and cannot become invalid: skip the parsing.
-  const known = typeof key === 'string' ? state.accounts.get(key) : undefined;
-  if (known !== undefined) return { ok: true, limit: known.limit, participant: known.creditLineOf };
-  const r = resolveKey(state, key);
-  if (r.ok) return r;
-  if (r.reason === 'currency_mismatch') return 'currency_mismatch';
-  if (r.reason === 'not_found') return side === 'debit' ? 'debit_account_not_found' : 'credit_account_not_found';
-  return side === 'debit' ? 'debit_account_invalid' : 'credit_account_invalid';
+/** A transfer's amount in minor units, or the code that refuses it. */
+const amountCheck = (amount: unknown, digits: number): bigint | TransferResultCode => {
+  const minor = parseMinor(amount, digits);
+  if (typeof minor !== 'bigint') return minor === 'invalid' ? 'amount_invalid' : 'amount_has_too_many_decimals';
+  return minor === 0n ? 'amount_must_not_be_zero' : minor;
 };
 
 /** Static checks every transfer passes before the ledger's state is consulted; order decides which code wins. */
@@ -498,43 +529,41 @@ const staticCheck = (t: TransferInput, phase: TransferPhase): TransferResultCode
   return null;
 };
 
-const checkNew = (o: Overlay, t: TransferInput, phase: 'single' | 'pending'): Checked => {
-  const currency = o.state.currency;
-  const debit = accountCheck(o.state, t.debitAccount, 'debit');
-  if (typeof debit === 'string') return fail(debit);
-  const credit = accountCheck(o.state, t.creditAccount, 'credit');
-  if (typeof credit === 'string') return fail(credit);
-  const amount = amountCheck(t.amount, currency);
-  if (!amount.ok) return fail(amount.code);
-  const d = o.account(t.debitAccount as string, debit as { limit: Limit; participant: string | null });
-  const c = o.account(t.creditAccount as string, credit as { limit: Limit; participant: string | null });
-  const a = amount.minor;
+// The checks below answer the record to commit, or the code that refuses the transfer: a string, so that the
+// common outcome allocates nothing but the record itself.
+
+const checkNew = (o: Overlay, t: TransferInput, phase: 'single' | 'pending'): TransferRecord | TransferResultCode => {
+  const d = accountFor(o, t.debitAccount, 'debit');
+  if (typeof d === 'string') return d;
+  const c = accountFor(o, t.creditAccount, 'credit');
+  if (typeof c === 'string') return c;
+  const a = amountCheck(t.amount, o.digits);
+  if (typeof a === 'string') return a;
   // Pending amounts count against the limit: a hold is money promised, so a buyer cannot hold more than its cash
   // plus its credit line.
   if (d.limit === 'debits_must_not_exceed_credits') {
     const allowance = d.creditLineOf === null ? 0n : (o.state.creditLines.get(d.creditLineOf) ?? 0n);
-    if (d.debitsPosted + d.debitsPending + a > d.creditsPosted + allowance) return fail('exceeds_credits');
+    if (d.debitsPosted + d.debitsPending + a > d.creditsPosted + allowance) return 'exceeds_credits';
   }
   if (c.limit === 'credits_must_not_exceed_debits' && c.creditsPosted + c.creditsPending + a > c.debitsPosted) {
-    return fail('exceeds_debits');
+    return 'exceeds_debits';
   }
-  o.saveForUndo(d);
-  o.saveForUndo(c);
+  o.save(d);
+  o.save(c);
   move(d, c, phase, a, 0n);
   const record = canonicalRecord(
     t,
     t.debitAccount as string,
     t.creditAccount as string,
-    canonicalAmount(t.amount as string, a, currency),
+    canonicalAmount(t.amount as string, a, o),
     phase,
     undefined,
   );
   if (phase === 'pending') {
     const expiresAtMs = t.timeoutMs === undefined ? null : o.atMs + t.timeoutMs;
     o.pendings.set(t.id, { record, amount: a, status: 'pending', expiresAtMs });
-    if (o.undo !== null) o.undo.push(() => o.pendings.delete(t.id));
   }
-  return { ok: true, record };
+  return record;
 };
 
 const resolvedCodes: Record<Exclude<PendingStatus, 'pending'>, TransferResultCode> = {
@@ -543,72 +572,75 @@ const resolvedCodes: Record<Exclude<PendingStatus, 'pending'>, TransferResultCod
   expired: 'pending_transfer_expired',
 };
 
-const checkResolve = (o: Overlay, t: TransferInput, phase: 'post' | 'void'): Checked => {
-  const currency = o.state.currency;
+const checkResolve = (o: Overlay, t: TransferInput, phase: 'post' | 'void'): TransferRecord | TransferResultCode => {
   if (t.debitAccount !== undefined) {
-    const r = accountCheck(o.state, t.debitAccount, 'debit');
-    if (typeof r === 'string') return fail(r);
+    const r = accountFor(o, t.debitAccount, 'debit');
+    if (typeof r === 'string') return r;
   }
   if (t.creditAccount !== undefined) {
-    const r = accountCheck(o.state, t.creditAccount, 'credit');
-    if (typeof r === 'string') return fail(r);
+    const r = accountFor(o, t.creditAccount, 'credit');
+    if (typeof r === 'string') return r;
   }
   let amount: bigint | null = null;
   if (phase === 'post' || t.amount !== undefined) {
-    const checked = amountCheck(t.amount, currency);
-    if (!checked.ok) return fail(checked.code);
-    amount = checked.minor;
+    const checked = amountCheck(t.amount, o.digits);
+    if (typeof checked === 'string') return checked;
+    amount = checked;
   }
   const pendingId = t.pendingId as string;
-  const pending = o.pending(pendingId);
+  // A hold this batch created is the overlay's own; one of the state's is looked up once, its status read through
+  // what this batch did to it.
+  const own = o.pendings.get(pendingId);
+  const pending = own ?? o.state.pendings.get(pendingId);
   if (pending === undefined) {
-    return fail(o.transfer(pendingId) === undefined ? 'pending_transfer_not_found' : 'pending_transfer_not_pending');
+    return o.transfer(pendingId) === undefined ? 'pending_transfer_not_found' : 'pending_transfer_not_pending';
   }
-  if (pending.status !== 'pending') return fail(resolvedCodes[pending.status]);
+  const status = own === undefined ? (o.resolved.get(pending) ?? pending.status) : own.status;
+  if (status !== 'pending') return resolvedCodes[status];
   const p = pending.record;
   if (t.debitAccount !== undefined && t.debitAccount !== p.debitAccount) {
-    return fail('pending_transfer_has_different_debit_account');
+    return 'pending_transfer_has_different_debit_account';
   }
   if (t.creditAccount !== undefined && t.creditAccount !== p.creditAccount) {
-    return fail('pending_transfer_has_different_credit_account');
+    return 'pending_transfer_has_different_credit_account';
   }
-  if (phase === 'post' && (amount as bigint) > pending.amount) return fail('exceeds_pending_transfer_amount');
+  if (phase === 'post' && (amount as bigint) > pending.amount) return 'exceeds_pending_transfer_amount';
   if (phase === 'void' && amount !== null && amount !== pending.amount) {
-    return fail('pending_transfer_has_different_amount');
+    return 'pending_transfer_has_different_amount';
   }
   const posted = phase === 'post' ? (amount as bigint) : pending.amount;
-  const d = o.account(p.debitAccount, { limit: null, participant: null });
-  const c = o.account(p.creditAccount, { limit: null, participant: null });
-  o.saveForUndo(d);
-  o.saveForUndo(c);
+  const d = heldAccount(o, p.debitAccount);
+  const c = heldAccount(o, p.creditAccount);
+  o.save(d);
+  o.save(c);
   move(d, c, phase, posted, pending.amount);
-  const updated = o.pendingForUpdate(pendingId);
-  const before = updated.status;
-  updated.status = phase === 'post' ? 'posted' : 'voided';
-  if (o.undo !== null) o.undo.push(() => (updated.status = before));
-  return {
-    ok: true,
-    record: canonicalRecord(t, p.debitAccount, p.creditAccount, formatAmount(posted, currency), phase, pendingId),
-  };
+  const resolvedAs = phase === 'post' ? 'posted' : 'voided';
+  if (own !== undefined) own.status = resolvedAs;
+  else o.resolved.set(pending, resolvedAs);
+  const amountText =
+    phase === 'post' ? canonicalAmount(t.amount as string, posted, o) : formatAmount(posted, o.state.currency);
+  return canonicalRecord(t, p.debitAccount, p.creditAccount, amountText, phase, pendingId);
 };
 
-/** One transfer against the overlay: its result, and what to record when it is ok. */
-const checkTransfer = (o: Overlay, t: TransferInput): Checked => {
-  if (typeof t !== 'object' || t === null || typeof t.id !== 'string' || !ID_RE.test(t.id)) return fail('id_invalid');
+/** One transfer against the overlay: the record it commits (also recorded in the overlay), or why not. */
+const checkTransfer = (o: Overlay, t: TransferInput): TransferRecord | TransferResultCode => {
+  if (typeof t !== 'object' || t === null || typeof t.id !== 'string' || !ID_RE.test(t.id)) return 'id_invalid';
   const existing = o.transfer(t.id);
   if (existing !== undefined) {
-    return fail(sameFields(t, existing, o.state.currency) ? 'exists' : 'exists_with_different_fields');
+    return sameFields(t, existing, o.state.currency) ? 'exists' : 'exists_with_different_fields';
   }
   const phase = t.phase ?? 'single';
-  if (!(transferPhases as readonly string[]).includes(phase)) return fail('phase_invalid');
+  if (!(transferPhases as readonly string[]).includes(phase)) return 'phase_invalid';
   const refused = staticCheck(t, phase);
-  if (refused !== null) return fail(refused);
+  if (refused !== null) return refused;
   const checked = phase === 'single' || phase === 'pending' ? checkNew(o, t, phase) : checkResolve(o, t, phase);
-  if (!checked.ok) return checked;
-  o.transfers.set(t.id, checked.record);
-  if (o.undo !== null) o.undo.push(() => o.transfers.delete(t.id));
+  if (typeof checked === 'string') return checked;
+  o.transfers.set(t.id, checked);
+  o.committed.push(checked);
   return checked;
 };
+
+const idOf = (request: TransferInput[], i: number): string => String((request[i] as TransferInput | null)?.id ?? '');
 
 /**
  * Decides a batch of requests. Each request is split into chains (a transfer with `linked` joins the next one);
@@ -624,16 +656,13 @@ export const decideTransfers = (cmd: CreateTransfers, state: LedgerState): Trans
   const expired = dueExpiries(state, atMs);
   if (expired.length > 0) {
     for (const id of expired) {
-      const p = o.pendingForUpdate(id);
-      const d = o.account(p.record.debitAccount, { limit: null, participant: null });
-      const c = o.account(p.record.creditAccount, { limit: null, participant: null });
-      move(d, c, 'void', 0n, p.amount);
-      p.status = 'expired';
+      const p = state.pendings.get(id) as Pending;
+      move(heldAccount(o, p.record.debitAccount), heldAccount(o, p.record.creditAccount), 'void', 0n, p.amount);
+      o.resolved.set(p, 'expired');
     }
     events.push({ type: 'PendingTransfersExpired', data: { at, currency: state.currency, ids: expired } });
   }
 
-  const committed: TransferRecord[] = [];
   const results: TransferResult[][] = [];
   for (const request of cmd.data.requests) {
     const out = new Array<TransferResult>(request.length);
@@ -641,27 +670,25 @@ export const decideTransfers = (cmd: CreateTransfers, state: LedgerState): Trans
     while (start < request.length) {
       let end = start;
       while (end < request.length - 1 && (request[end] as TransferInput).linked === true) end++;
-      const idOf = (i: number): string => String((request[i] as TransferInput | null)?.id ?? '');
       if (end === request.length - 1 && (request[end] as TransferInput).linked === true) {
         // TigerBeetle's rule: the open end gets linked_event_chain_open and the rest of its chain fails with it.
-        for (let i = start; i < end; i++) out[i] = { id: idOf(i), result: 'linked_event_failed' };
-        out[end] = { id: idOf(end), result: 'linked_event_chain_open' };
+        for (let i = start; i < end; i++) out[i] = { id: idOf(request, i), result: 'linked_event_failed' };
+        out[end] = { id: idOf(request, end), result: 'linked_event_chain_open' };
         break;
       }
       if (start === end) {
         const checked = checkTransfer(o, request[start] as TransferInput);
-        out[start] = { id: idOf(start), result: checked.ok ? 'ok' : checked.code };
-        if (checked.ok) committed.push(checked.record);
+        out[start] = { id: idOf(request, start), result: typeof checked === 'string' ? checked : 'ok' };
       } else {
-        decideChain(o, request, start, end, out, committed, idOf);
+        decideChain(o, request, start, end, out);
       }
       start = end + 1;
     }
     results.push(out);
   }
-  if (committed.length > 0) {
+  if (o.committed.length > 0) {
     // Members in canonical order, like the records (see canonicalRecord).
-    events.push({ type: 'TransfersCommitted', data: { at, currency: state.currency, transfers: committed } });
+    events.push({ type: 'TransfersCommitted', data: { at, currency: state.currency, transfers: o.committed } });
   }
   return { events, results, effect: o };
 };
@@ -677,81 +704,107 @@ export const applyDecided = (state: LedgerState, decision: TransfersDecision): v
   assert(o.state === state, 'a decision applies only to the state it was decided on');
   if (decision.events.length === 0) return;
   // Evolve creates an account only for a transfer it records; the overlay may also hold one a refused transfer
-  // looked at. New accounts are rare, so the recorded transfers are scanned only when there are any.
-  let fresh: Set<string> | null = null;
-  for (const [key, account] of o.accounts) {
+  // looked at. New accounts are rare, so the recorded transfers are scanned only when there are any. (The overlay's
+  // maps are walked with forEach: a for-of over a map's entries allocates a pair per entry.)
+  const opened: string[] = [];
+  o.accounts.forEach((account, key) => {
     if (state.accounts.has(key)) state.accounts.set(key, account);
-    else (fresh ??= new Set()).add(key);
-  }
-  if (fresh !== null) {
-    for (const e of decision.events) {
-      if (e.type !== 'TransfersCommitted') continue;
-      for (const r of e.data.transfers) {
-        for (const key of [r.debitAccount, r.creditAccount]) {
-          if (fresh.delete(key)) state.accounts.set(key, o.accounts.get(key) as Account);
-        }
+    else opened.push(key);
+  });
+  if (opened.length > 0) {
+    const fresh = new Set(opened);
+    for (const r of o.committed) {
+      if (fresh.delete(r.debitAccount)) state.accounts.set(r.debitAccount, o.accounts.get(r.debitAccount) as Account);
+      if (fresh.delete(r.creditAccount)) {
+        state.accounts.set(r.creditAccount, o.accounts.get(r.creditAccount) as Account);
       }
     }
   }
-  for (const [id, record] of o.transfers) state.transfers.set(id, record);
-  for (const [id, pending] of o.pendings) {
-    const known = state.pendings.has(id);
+  // The overlay's transfers are exactly the committed records.
+  const transfers = state.transfers;
+  const committed = o.committed;
+  for (let i = 0; i < committed.length; i++) {
+    const r = committed[i] as TransferRecord;
+    if (!transfers.add(r)) assert(false, `ledger ${state.currency}: transfer ${r.id} decided twice`);
+  }
+  // Every hold the overlay created is new to the state: its id passed the existence check against the state's
+  // transfers, which hold every hold's record.
+  o.pendings.forEach((pending, id) => {
     state.pendings.set(id, pending);
     // A hold resolved in the same batch never needs expiring (evolve pushes it and drops it lazily).
-    if (!known && pending.expiresAtMs !== null && pending.status === 'pending') {
-      heapPush(state.expiries, [pending.expiresAtMs, id]);
+    if (pending.expiresAtMs !== null && pending.status === 'pending') {
+      heapPush(state.expiries, [pending.expiresAtMs, id, pending]);
     }
-  }
+  });
+  o.resolved.forEach((status, pending) => {
+    pending.status = status;
+  });
   if (o.atMs > state.atMs) state.atMs = o.atMs;
   pruneExpiries(state);
 };
 
-const decideChain = (
-  o: Overlay,
-  request: TransferInput[],
-  start: number,
-  end: number,
-  out: TransferResult[],
-  committed: TransferRecord[],
-  idOf: (i: number) => string,
-): void => {
-  o.undo = [];
-  const records: TransferRecord[] = [];
+/** Takes back what a failed chain did to the overlay: balances from the saved values, records from the end. */
+const undoChain = (o: Overlay, mark: number): void => {
+  const saved = o.saved;
+  for (let i = o.savedTop - 5; i >= 0; i -= 5) {
+    const a = saved[i] as Account;
+    a.debitsPosted = saved[i + 1] as bigint;
+    a.creditsPosted = saved[i + 2] as bigint;
+    a.debitsPending = saved[i + 3] as bigint;
+    a.creditsPending = saved[i + 4] as bigint;
+  }
+  const committed = o.committed;
+  for (let i = committed.length - 1; i >= mark; i--) {
+    const r = committed[i] as TransferRecord;
+    o.transfers.delete(r.id);
+    if (r.phase === 'pending') {
+      o.pendings.delete(r.id);
+    } else if (r.phase === 'post' || r.phase === 'void') {
+      // The hold was pending before this chain resolved it (nothing resolves a hold twice).
+      const pendingId = r.pendingId as string;
+      const own = o.pendings.get(pendingId);
+      if (own !== undefined) own.status = 'pending';
+      else o.resolved.delete(o.state.pendings.get(pendingId) as Pending);
+    }
+  }
+  committed.length = mark;
+};
+
+const decideChain = (o: Overlay, request: TransferInput[], start: number, end: number, out: TransferResult[]): void => {
+  const mark = o.committed.length;
+  o.inChain = true;
   let failedAt = -1;
   let failCode: TransferResultCode = 'ok';
   let exists = 0;
   for (let i = start; i <= end; i++) {
     const checked = checkTransfer(o, request[i] as TransferInput);
-    if (checked.ok) {
-      records.push(checked.record);
-      continue;
-    }
+    if (typeof checked !== 'string') continue;
     // A whole chain sent again answers `exists` for every transfer, so a redelivered chain reads as a success.
-    if (checked.code === 'exists') {
+    if (checked === 'exists') {
       exists++;
-      if (records.length === 0) continue;
+      if (o.committed.length === mark) continue;
     }
     failedAt = i;
-    failCode = checked.code;
+    failCode = checked;
     break;
   }
-  if (failedAt < 0 && exists > 0 && records.length > 0) {
+  if (failedAt < 0 && exists > 0 && o.committed.length > mark) {
     // Part of this chain is already recorded and part is new: it is not the chain that was committed.
     failedAt = start;
     failCode = 'exists';
   }
   if (failedAt < 0 && exists === end - start + 1) {
-    for (let i = start; i <= end; i++) out[i] = { id: idOf(i), result: 'exists' };
+    for (let i = start; i <= end; i++) out[i] = { id: idOf(request, i), result: 'exists' };
   } else if (failedAt < 0) {
-    for (let i = start; i <= end; i++) out[i] = { id: idOf(i), result: 'ok' };
-    for (const r of records) committed.push(r);
+    for (let i = start; i <= end; i++) out[i] = { id: idOf(request, i), result: 'ok' };
   } else {
-    const undo = o.undo;
-    for (let i = undo.length - 1; i >= 0; i--) (undo[i] as () => void)();
-    for (let i = start; i <= end; i++)
-      out[i] = { id: idOf(i), result: i === failedAt ? failCode : 'linked_event_failed' };
+    undoChain(o, mark);
+    for (let i = start; i <= end; i++) {
+      out[i] = { id: idOf(request, i), result: i === failedAt ? failCode : 'linked_event_failed' };
+    }
   }
-  o.undo = null;
+  o.inChain = false;
+  o.savedTop = 0;
 };
 
 export const decideCreditLine = (cmd: SetCreditLine, state: LedgerState): CreditLineSet[] => {

@@ -121,10 +121,20 @@ describe('ledger properties', () => {
           const cmd = { type: 'CreateTransfers' as const, data: { requests: b.requests }, metadata: { now } };
           const d1 = decideTransfers(cmd, evolved);
           d1.events.forEach((e) => evolve(evolved, e));
+          // Deciding leaves the state as it was (the overlay copies what it changes): a deep copy taken before
+          // deciding still equals the state after.
+          const before = structuredClone(snapshot(applied));
           const d2 = decideTransfers(cmd, applied);
+          expect(snapshot(applied)).toEqual(before);
           expect(d2.results).toEqual(d1.results);
           applyDecided(applied, d2);
           expect(snapshot(applied)).toEqual(snapshot(evolved));
+          for (const s of [evolved, applied]) {
+            // Every recorded transfer is found by its id (the index also lists what it cannot find).
+            expect([...s.transfers].filter(([tid, r]) => s.transfers.get(tid) !== r)).toEqual([]);
+            // The expiry queue carries the very holds `pendings` has, so their status is read without a lookup.
+            expect(s.expiries.filter(([, hid, hold]) => s.pendings.get(hid) !== hold)).toEqual([]);
+          }
         }
       }),
       { numRuns: 300 },
