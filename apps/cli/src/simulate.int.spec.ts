@@ -1,10 +1,11 @@
 // Proves `cx simulate` as a real process: it starts its own embedded exchange with a simulated clock, plays the
 // market day, and exits 0 with a summary whose statements agree with the ledger and whose audit is clean; the same
-// seed twice gives the same trades and statements with the same content hashes.
+// seed twice gives the same trades and statements with the same content hashes. With --url it plays the same day on
+// an exchange already running with a simulated clock, and audits it over HTTP.
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { testScale } from '@cx/testing';
-import type { SimulationSummary } from './simulate/simulate';
+import { type ExchangeProcess, startExchange, tempDir, testScale } from '@cx/testing';
+import { DEFAULT_TRADING_DAY, embeddedEnv, type SimulationSummary } from './simulate/simulate';
 
 const repoRoot = join(__dirname, '..', '..', '..');
 
@@ -51,6 +52,9 @@ describe('cx simulate', () => {
     expect(first.halt.haltId).not.toBe('');
     expect(first.usage.accepted).toBeGreaterThan(0);
     expect(first.usage.rejected).toBe(0);
+    // The exchange answered some retries as duplicates and booked some readings as late.
+    expect(first.usage.duplicates).toBeGreaterThan(0);
+    expect(first.usage.late).toBeGreaterThan(0);
     expect(first.periodsClosed).toHaveLength(3);
 
     // Every account's statements: the last closing balance is the ledger's posted cash, and the CSV agrees.
@@ -77,5 +81,35 @@ describe('cx simulate', () => {
     expect(second.orders).toEqual(first.orders);
     expect(second.usage).toEqual(first.usage);
     expect(second.statements).toEqual(first.statements);
+  }, 600_000);
+
+  it('plays the day on an exchange already running with a simulated clock (--url), audited over HTTP', async () => {
+    expect(first).toBeDefined();
+    const dir = tempDir('cx-simulate-url-');
+    let ex: ExchangeProcess | undefined;
+    try {
+      // The environment the command gives its own exchange, which is what --url asks of the target.
+      const env = embeddedEnv(join(dir.path, 'cx.sqlite'), DEFAULT_TRADING_DAY);
+      ex = await startExchange(env);
+      const r = await cx([...args, '--url', ex.url, '--key', ex.adminKey as string]);
+      expect({ code: r.code, stderr: r.code === 0 ? '' : r.stderr }).toEqual({ code: 0, stderr: '' });
+      const remote = JSON.parse(r.stdout) as SimulationSummary;
+      expect(remote.exchange).toMatchObject({ mode: 'remote', url: ex.url, store: null });
+      expect(remote.trades.count).toBeGreaterThan(0);
+      expect(remote.halt.haltId).not.toBe('');
+      expect(remote.usage).toMatchObject({ rejected: 0 });
+      expect(remote.usage.duplicates).toBeGreaterThan(0);
+      expect(remote.usage.late).toBeGreaterThan(0);
+      expect(remote.periodsClosed).toHaveLength(3);
+      for (const s of remote.statements)
+        expect({ account: s.account, ok: s.matchesLedger }).toEqual({ account: s.account, ok: true });
+      expect(remote.audit).toMatchObject({ clean: true, violationCount: 0, source: ex.url });
+      expect(remote.audit.eventsChecked).toBeGreaterThan(0);
+      // The same day on the same start: the same trades as the embedded run.
+      expect(remote.trades).toEqual(first.trades);
+    } finally {
+      await ex?.stop('SIGKILL');
+      dir.remove();
+    }
   }, 600_000);
 });

@@ -98,6 +98,45 @@ describe('embedded exchange process', () => {
     expect(res.headers.get('x-content-type-options')).toBe('nosniff');
   });
 
+  // HSTS is not sent: the process speaks plain HTTP, and TLS (with its HSTS) is the terminating proxy's.
+  it.each([
+    ['an API answer', '/v1/me', 200],
+    ['an API refusal', '/v1/accounts/no-such-account', 404],
+    ['an unknown API route', '/v1/no-such-route', 404],
+  ])('sends every security header on %s, and forbids caching it', async (_what, path, status) => {
+    const res = await get(path, cx.adminKey);
+    expect(res.status).toBe(status);
+    expect({
+      nosniff: res.headers.get('x-content-type-options'),
+      frame: res.headers.get('x-frame-options'),
+      referrer: res.headers.get('referrer-policy'),
+      cache: res.headers.get('cache-control'),
+      csp: res.headers.get('content-security-policy'),
+      hsts: res.headers.get('strict-transport-security'),
+    }).toEqual({
+      nosniff: 'nosniff',
+      frame: 'DENY',
+      referrer: 'no-referrer',
+      cache: 'no-store',
+      csp: "default-src 'none'; frame-ancestors 'none'",
+      hsts: null,
+    });
+  });
+
+  it('keeps no-store and the API policy to /v1: the docs and the console page keep their own', async () => {
+    const docs = await get('/docs');
+    expect(docs.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(docs.headers.get('cache-control')).not.toBe('no-store');
+    expect(docs.headers.get('content-security-policy')).not.toBe("default-src 'none'; frame-ancestors 'none'");
+    // The console's index.html (web/, or dist/web once built): revalidated, not barred from caches, with its CSP.
+    const page = await get('/');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(page.headers.get('content-security-policy')).toMatch(/^default-src 'self'; script-src 'self'/);
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
+  });
+
   it('publishes the audit public key, and its store verifies clean against it (hash chains, signed checkpoints)', async () => {
     const res = await get('/v1/audit/public-key');
     expect(res.status).toBe(200);

@@ -7,62 +7,16 @@
 // and objects, writing nothing.
 import 'reflect-metadata';
 import { join } from 'node:path';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { RequestMethod } from '@nestjs/common';
-import { ModulesContainer } from '@nestjs/core';
-import { IS_PUBLIC, ROLES, type Role, roles } from '@cx/auth';
+import { type Role, roles } from '@cx/auth';
 import { MatchingEngine } from '@cx/matching';
 import { PricingGuidanceService } from '@cx/pricing-guidance';
 import { SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, tempDir, waitFor } from '@cx/testing';
 import { type EmbeddedApp, startEmbedded, startUpSettled, storeHead } from './testing/embedded-app';
+import { type Route, routesOf } from './testing/routes';
 
 const T0 = new Date('2026-03-10T10:00:00Z');
 const INSTR = 'nvidia-h100-sxm-80g.cn-east-1.2026-03-11';
-
-interface Route {
-  method: string;
-  /** OpenAPI style: `/v1/orders/{id}`. */
-  path: string;
-  /** null: every authenticated role (no @Roles). */
-  roles: readonly Role[] | null;
-  isPublic: boolean;
-}
-
-const joinPath = (...parts: Array<string | undefined>): string =>
-  `/${parts
-    .filter((p): p is string => p !== undefined && p !== '' && p !== '/')
-    .map((p) => p.replace(/^\/+|\/+$/g, ''))
-    .filter((p) => p !== '')
-    .join('/')}`.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
-
-/** Every route of every controller the app registered, with the roles the guard reads (handler's, else class's). */
-const routesOf = (r: EmbeddedApp): Route[] => {
-  const out: Route[] = [];
-  for (const module of r.app.get(ModulesContainer).values()) {
-    for (const wrapper of module.controllers.values()) {
-      const ctrl = wrapper.metatype as (new (...a: never[]) => unknown) | null;
-      if (!ctrl) continue;
-      const base = Reflect.getMetadata(PATH_METADATA, ctrl) as string | string[] | undefined;
-      for (const name of Object.getOwnPropertyNames(ctrl.prototype)) {
-        if (name === 'constructor') continue;
-        const handler = (ctrl.prototype as Record<string, unknown>)[name];
-        if (typeof handler !== 'function') continue;
-        const sub = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-        const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod | undefined;
-        if (sub === undefined || method === undefined) continue;
-        const rolesOf = (Reflect.getMetadata(ROLES, handler) ?? Reflect.getMetadata(ROLES, ctrl)) as Role[] | undefined;
-        const isPublic = (Reflect.getMetadata(IS_PUBLIC, handler) ?? Reflect.getMetadata(IS_PUBLIC, ctrl)) === true;
-        for (const b of [base].flat()) {
-          for (const s of [sub].flat()) {
-            out.push({ method: RequestMethod[method], path: joinPath(b, s), roles: rolesOf ?? null, isPublic });
-          }
-        }
-      }
-    }
-  }
-  return out;
-};
 
 const isWrite = (route: Route): boolean => route.method !== 'GET';
 const name = (route: Route): string => `${route.method} ${route.path}`;

@@ -16,9 +16,18 @@ const storeOf = (app: NestFastifyApplication): EventStore | null => {
   }
 };
 
+/** The policy of API answers (OWASP's for a JSON API): nothing may load, nothing may frame it. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'";
+
+/** The versioned API: `/v1` and below, whatever the query. */
+const isApiPath = (url: string): boolean => {
+  const path = url.split('?')[0] ?? '';
+  return path === '/v1' || path.startsWith('/v1/');
+};
+
 /**
  * Everything every cx HTTP app shares: strict validation of bodies and queries, the error filter,
- * OpenAPI at /openapi.json and Swagger UI at /docs, and security headers. With `console`, the process that serves
+ * OpenAPI at /openapi.json and Swagger UI at /docs, and security headers (on /v1 also no caching and a CSP). With `console`, the process that serves
  * the public API (embedded, or the gateway) also serves the built web console at / (see console-static.ts).
  */
 export const configureHttpApp = async (
@@ -46,10 +55,16 @@ export const configureHttpApp = async (
   if (store !== null) app.useGlobalInterceptors(new IdempotencyInterceptor(store));
 
   const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onSend', async (_req, reply, payload) => {
+  fastify.addHook('onSend', async (req, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');
     reply.header('x-frame-options', 'DENY');
     reply.header('referrer-policy', 'no-referrer');
+    if (isApiPath(req.url)) {
+      // API answers carry balances, orders and keys: no browser or proxy may keep them, and a JSON body is never
+      // a document to run scripts in or frame (the console's static files set their own policy and caching).
+      reply.header('cache-control', 'no-store');
+      reply.header('content-security-policy', API_CSP);
+    }
     return payload;
   });
 
