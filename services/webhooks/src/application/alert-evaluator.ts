@@ -22,7 +22,7 @@ import {
 import { alertRuleStream } from '../domain/endpoint/webhook.events';
 import { WEBHOOKS_CONFIG, type WebhooksConfig } from '../config';
 import { WebhooksProjection } from './webhooks.projection';
-import type { RuleState } from './webhooks.read-model';
+import { judgedAlready, type RuleState } from './webhooks.read-model';
 
 // Judges participants' alert rules against what the consumers hear: prices (last trade, reference index), the
 // bands in force, allocations and their provider readings, and settlements (spend). A rule's state (armed, last
@@ -466,11 +466,9 @@ export class AlertEvaluator implements OnModuleInit, OnApplicationBootstrap, Bef
   ): Promise<void> {
     const rule = this.projection.model.rules.get(ruleId);
     if (rule === undefined) return;
-    // Inputs recorded before the rule, or before the input that last moved it (a replay after a restart), are not
-    // judged again; nor is an input that moved it already.
-    const recorded = Date.parse(input.recordedAt);
-    if (recorded < rule.createdRecordedAt || recorded < rule.lastInputAt) return;
-    if (recorded === rule.lastInputAt && rule.inputsAtLast.has(input.id)) return;
+    // Inputs recorded before the rule, or before the input that last moved it in this scope (a replay after a
+    // restart), are not judged again; nor is an input that moved it already.
+    if (judgedAlready(rule, scope, input)) return;
     const armed = !rule.disarmed.has(scope ?? '');
     const t = transition(armed, value, line, new Dec(rule.rearmMarginPercent));
     if (t === null) return;

@@ -6,7 +6,15 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { v5 as uuidv5 } from 'uuid';
-import { EVENT_STORE, type EventStore, type NewEvent, type RecordedEvent, WrongExpectedVersion } from '@cx/event-store';
+import {
+  type CommandMetadata,
+  EVENT_STORE,
+  type EventStore,
+  type NewEvent,
+  type RecordedEvent,
+  toNewEvents,
+  WrongExpectedVersion,
+} from '@cx/event-store';
 import { CLOCK, type Clock } from '@cx/shared-kernel';
 import type { AlertFired } from '../domain/alerts/alert-rule';
 import { type BackoffPolicy, nextAttemptAt } from '../domain/delivery/backoff';
@@ -14,6 +22,7 @@ import { SIGNATURE_HEADER, signatureHeader } from '../domain/delivery/signature'
 import {
   type DeliveryAttempted,
   type DeliveryGaveUp,
+  type DeliveryRedeliveryRequested,
   type DeliveryScheduled,
   deliveryStream,
   endpointStream,
@@ -132,12 +141,18 @@ export class DeliveryWorker implements OnApplicationBootstrap, BeforeApplication
     if (scheduled) this.tick();
   }
 
-  /** Reopens a delivery: its retry window starts again now. */
-  async redeliver(delivery: DeliveryState): Promise<void> {
+  /** Reopens a delivery: its retry window starts again now. Recorded with who asked, like every owner's write. */
+  async redeliver(delivery: DeliveryState, meta: CommandMetadata): Promise<void> {
+    const requested: DeliveryRedeliveryRequested = {
+      type: 'DeliveryRedeliveryRequested',
+      data: { at: this.clock.now().toISOString() },
+    };
     const result = await this.store.appendToStream(
       deliveryStream(delivery.deliveryId),
-      [{ type: 'DeliveryRedeliveryRequested', data: { at: this.clock.now().toISOString() }, metadata: { actor } }],
-      { expectedRevision: delivery.revision },
+      toNewEvents([requested], meta),
+      {
+        expectedRevision: delivery.revision,
+      },
     );
     await this.projection.caughtUpTo(result.position);
     this.tick();

@@ -1,8 +1,10 @@
 // Proves the read model the worker and the API answer from: a delivery's status follows its attempts (pending,
 // succeeded, failed when given up, pending again on redeliver), the pending set tracks exactly the deliveries still
-// to try, a redelivered event is applied once, and a rule's firings and re-armings set its armed scopes and alerts.
+// to try, a redelivered event is applied once, a rule's firings and re-armings set its armed scopes and alerts, and
+// a deleted rule is gone from the model (its alerts stay) and ignores anything later on its stream; what a rule has
+// already judged is kept per scope, so a late input for one allocation is not taken for a replay of another's.
 import type { RecordedEvent } from '@cx/event-store';
-import { WebhooksReadModel } from './webhooks.read-model';
+import { judgedAlready, WebhooksReadModel } from './webhooks.read-model';
 
 let pos = 0n;
 const revisions = new Map<string, bigint>();
@@ -92,7 +94,8 @@ describe('webhooks read model', () => {
     );
     const rule = m.rules.get('r1');
     expect([...(rule?.disarmed ?? [])]).toEqual(['2026-03-10']);
-    expect(rule).toMatchObject({ firings: 1, lastInputAt: Date.parse(input.recordedAt) });
+    expect(rule?.firings).toBe(1);
+    expect(rule?.judged.get('2026-03-10')?.lastInputAt).toBe(Date.parse(input.recordedAt));
     m.apply(
       ev(r, 'AlertRearmed', {
         value: '0',
@@ -133,5 +136,81 @@ describe('webhooks read model', () => {
     expect(m.endpointsFor('b', 'trade.executed')).toEqual([]);
     m.apply(ev(w, 'WebhookDeleted', { deletedAt: '2026-03-13T00:00:00.000Z' }));
     expect(m.endpointsFor('a', 'alert.raised')).toEqual([]);
+  });
+
+  it('drops a deleted rule and keeps the alerts it raised', () => {
+    const m = new WebhooksReadModel();
+    const r = 'webhook-alert-rule-r2';
+    const condition = { kind: 'spend', period: 'day', threshold: '10', currency: 'CNY' };
+    m.apply(
+      ev(r, 'AlertRuleCreated', {
+        ruleId: 'r2',
+        accountId: 'a',
+        condition,
+        rearmMarginPercent: '1',
+        createdAt: '2026-03-10T00:00:00.000Z',
+      }),
+    );
+    const fired = (alertId: string, scope: string) =>
+      ev(r, 'AlertFired', {
+        alertId,
+        ruleId: 'r2',
+        accountId: 'a',
+        value: '12',
+        line: '10',
+        scope,
+        message: 'm',
+        at: '2026-03-10T01:00:00.000Z',
+        input: { id: alertId, recordedAt: '2026-03-10T00:00:05.000Z' },
+      });
+    m.apply(fired('al3', '2026-03-10'));
+    m.apply(ev(r, 'AlertRuleDeleted', { ruleId: 'r2', deletedAt: '2026-03-10T02:00:00.000Z' }));
+    expect(m.rules.has('r2')).toBe(false);
+    m.apply(fired('al4', '2026-03-11'));
+    expect(m.rules.has('r2')).toBe(false);
+    expect(m.alerts.map((a) => a.alertId)).toEqual(['al3']);
+  });
+
+  it('keeps what a rule has judged per scope: a late input for another allocation is still judged', () => {
+    const m = new WebhooksReadModel();
+    const r = 'webhook-alert-rule-r3';
+    m.apply(
+      ev(r, 'AlertRuleCreated', {
+        ruleId: 'r3',
+        accountId: 'a',
+        condition: { kind: 'utilization-drift', allocationId: null, driftPercent: '20' },
+        rearmMarginPercent: '1',
+        createdAt: '2026-03-10T00:00:00.000Z',
+      }),
+    );
+    const at = (id: string, recordedAt: string) => ({ id, recordedAt });
+    const late = at('reading-b', '2026-03-10T09:00:00.000Z');
+    const moved = at('reading-a', '2026-03-10T10:00:00.000Z');
+    m.apply(
+      ev(r, 'AlertFired', {
+        alertId: 'al5',
+        ruleId: 'r3',
+        accountId: 'a',
+        value: '50',
+        line: '20',
+        scope: 'alloc-a',
+        message: 'm',
+        at: '2026-03-10T10:00:00.000Z',
+        input: moved,
+      }),
+    );
+    const rule = m.rules.get('r3');
+    if (rule === undefined) throw new Error('rule r3 not in the model');
+    // Allocation b's reading, recorded before a's but heard after: news for b, a replay for a.
+    expect(judgedAlready(rule, 'alloc-b', late)).toBe(false);
+    expect(judgedAlready(rule, 'alloc-a', late)).toBe(true);
+    // The input that moved a, again: a replay; another input of the same instant, or a later one: news.
+    expect(judgedAlready(rule, 'alloc-a', moved)).toBe(true);
+    expect(judgedAlready(rule, 'alloc-a', at('reading-a2', moved.recordedAt))).toBe(false);
+    expect(judgedAlready(rule, 'alloc-a', at('reading-a3', '2026-03-10T11:00:00.000Z'))).toBe(false);
+    // A market price (no scope) is its own scope.
+    expect(judgedAlready(rule, null, late)).toBe(false);
+    // Anything recorded before the rule never is.
+    expect(judgedAlready(rule, 'alloc-c', at('old', '1970-01-01T00:00:00.000Z'))).toBe(true);
   });
 });

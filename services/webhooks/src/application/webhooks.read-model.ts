@@ -64,12 +64,29 @@ export interface RuleState {
   disarmed: Set<string>;
   /** When the rule was recorded (store time): inputs recorded before it are not judged. */
   createdRecordedAt: number;
-  /** The record time of the last input that moved the rule, and the inputs at that instant: older ones are a replay. */
-  lastInputAt: number;
-  inputsAtLast: Set<string>;
+  /**
+   * Per scope ('' for a market price, else an allocation id or a period): the record time of the last input that
+   * moved the rule there, and the inputs at that instant; older ones for that scope are a replay. Per scope, not per
+   * rule: one allocation's (or period's) input arriving after another's, but recorded earlier, is still news.
+   */
+  judged: Map<string, JudgedMark>;
   firings: number;
   revision: bigint;
 }
+
+export interface JudgedMark {
+  lastInputAt: number;
+  inputsAtLast: Set<string>;
+}
+
+/** Has this input (or a later one) already moved the rule in this scope? Then judging it again would be a replay. */
+export const judgedAlready = (rule: RuleState, scope: string | null, input: InputRef): boolean => {
+  const recorded = Date.parse(input.recordedAt);
+  if (recorded < rule.createdRecordedAt) return true;
+  const mark = rule.judged.get(scope ?? '');
+  if (mark === undefined) return false;
+  return recorded < mark.lastInputAt || (recorded === mark.lastInputAt && mark.inputsAtLast.has(input.id));
+};
 
 export interface AlertView {
   alertId: string;
@@ -212,8 +229,7 @@ export class WebhooksReadModel implements ProjectionModel {
         ...d,
         disarmed: new Set(),
         createdRecordedAt: e.created.getTime(),
-        lastInputAt: 0,
-        inputsAtLast: new Set(),
+        judged: new Map(),
         firings: 0,
         revision: e.revision,
       });
@@ -222,10 +238,14 @@ export class WebhooksReadModel implements ProjectionModel {
     const rule = this.rules.get(id);
     if (rule === undefined) return;
     rule.revision = e.revision;
-    if (e.type === 'AlertFired') {
+    if (e.type === 'AlertRuleDeleted') {
+      // Gone from every loop the evaluator runs and from the owner's list; an outcome appended after this
+      // (none can be: it would be at a stale revision) would find no rule and be ignored.
+      this.rules.delete(id);
+    } else if (e.type === 'AlertFired') {
       const d = e.data as AlertFired['data'];
       rule.disarmed.add(d.scope ?? '');
-      this.noteInput(rule, d.input);
+      this.noteInput(rule, d.scope, d.input);
       rule.firings += 1;
       this.alerts.push({
         alertId: d.alertId,
@@ -242,16 +262,16 @@ export class WebhooksReadModel implements ProjectionModel {
     } else if (e.type === 'AlertRearmed') {
       const d = e.data as AlertRearmed['data'];
       rule.disarmed.delete(d.scope ?? '');
-      this.noteInput(rule, d.input);
+      this.noteInput(rule, d.scope, d.input);
     }
   }
 
-  private noteInput(rule: RuleState, input: InputRef): void {
+  private noteInput(rule: RuleState, scope: string | null, input: InputRef): void {
     const t = Date.parse(input.recordedAt);
-    if (t > rule.lastInputAt) {
-      rule.lastInputAt = t;
-      rule.inputsAtLast = new Set([input.id]);
-    } else if (t === rule.lastInputAt) rule.inputsAtLast.add(input.id);
+    const mark = rule.judged.get(scope ?? '');
+    if (mark === undefined || t > mark.lastInputAt) {
+      rule.judged.set(scope ?? '', { lastInputAt: t, inputsAtLast: new Set([input.id]) });
+    } else if (t === mark.lastInputAt) mark.inputsAtLast.add(input.id);
   }
 
   /** The endpoints (not deleted) of an account subscribed to a type. */

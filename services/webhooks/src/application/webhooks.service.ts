@@ -1,9 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { type Principal } from '@cx/auth';
-import { type CommandMetadata, EVENT_STORE, type EventStore, toNewEvents } from '@cx/event-store';
+import { type CommandMetadata, EVENT_STORE, type EventStore, toNewEvents, withConcurrencyRetry } from '@cx/event-store';
 import { CLOCK, type Clock, DomainError, newId, type Page, paginate, parsePageRequest } from '@cx/shared-kernel';
-import { type AlertRuleCreated, type AlertRuleInput, parseAlertRule } from '../domain/alerts/alert-rule';
+import {
+  type AlertRuleCreated,
+  type AlertRuleDeleted,
+  type AlertRuleInput,
+  parseAlertRule,
+} from '../domain/alerts/alert-rule';
 import {
   assertDestinationAllowed,
   hostOf,
@@ -30,6 +35,7 @@ import type { AlertView, DeliveryState, EndpointState, RuleState } from './webho
 // a missing id does.
 
 const NOT_FOUND = 'WEBHOOKS.NOT_FOUND';
+const RULE_NOT_FOUND = 'WEBHOOKS.ALERT_RULE_NOT_FOUND';
 const MAX_DESCRIPTION = 200;
 
 export interface WebhookView {
@@ -234,12 +240,17 @@ export class WebhooksService {
     return { items: page.items.map((x) => x.view), nextCursor: page.nextCursor };
   }
 
-  async redeliver(p: Principal, webhookId: string, deliveryId: string): Promise<AttemptListView> {
+  async redeliver(
+    p: Principal,
+    webhookId: string,
+    deliveryId: string,
+    meta: CommandMetadata,
+  ): Promise<AttemptListView> {
     await this.projection.ready();
     this.mustOwn(p, webhookId);
     const d = this.projection.model.deliveries.get(deliveryId);
     if (d === undefined || d.webhookId !== webhookId) throw DomainError.notFound(NOT_FOUND, 'delivery not found');
-    await this.worker.redeliver(d);
+    await this.worker.redeliver(d, meta);
     return deliveryView(this.projection.model.deliveries.get(deliveryId) ?? d);
   }
 
@@ -269,6 +280,26 @@ export class WebhooksService {
     const rule = this.projection.model.rules.get(ruleId);
     if (rule === undefined) throw new Error(`rule ${ruleId} not in the read model after its append`);
     return ruleView(rule);
+  }
+
+  /** Deletes one of the key's rules; another tenant's rule answers 404 exactly as a missing id does. */
+  async deleteRule(p: Principal, ruleId: string, meta: CommandMetadata): Promise<void> {
+    await this.projection.ready();
+    // The evaluator may append a firing between our read and our append: read again and retry.
+    await withConcurrencyRetry(async () => {
+      const rule = this.projection.model.rules.get(ruleId);
+      if (rule === undefined || !p.accounts.includes(rule.accountId)) {
+        throw DomainError.notFound(RULE_NOT_FOUND, 'alert rule not found');
+      }
+      const event: AlertRuleDeleted = {
+        type: 'AlertRuleDeleted',
+        data: { ruleId, deletedAt: this.clock.now().toISOString() },
+      };
+      const r = await this.store.appendToStream(alertRuleStream(ruleId), toNewEvents([event], meta), {
+        expectedRevision: rule.revision,
+      });
+      await this.projection.caughtUpTo(r.position);
+    });
   }
 
   async rules(p: Principal, q: { limit?: string; cursor?: string }): Promise<Page<AlertRuleView>> {

@@ -117,8 +117,9 @@ export class WebhooksController {
     @CurrentPrincipal() p: Principal,
     @Param('id') id: string,
     @Param('deliveryId') deliveryId: string,
+    @CommandMeta() meta: CommandMetadata,
   ): Promise<AttemptListView> {
-    return this.webhooks.redeliver(p, id, deliveryId);
+    return this.webhooks.redeliver(p, id, deliveryId, meta);
   }
 }
 
@@ -150,6 +151,19 @@ export class AlertRulesController {
   @ApiOperation({ summary: 'The rules of the key’s accounts.' })
   list(@CurrentPrincipal() p: Principal, @Query() q: WebhooksPageQueryDto): Promise<Page<AlertRuleView>> {
     return this.webhooks.rules(p, q);
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete one of the key’s rules: it fires no more; the alerts it raised stay listed.' })
+  @ApiNoContentResponse()
+  @ApiNotFoundResponse({ description: 'WEBHOOKS.ALERT_RULE_NOT_FOUND (also another tenant’s rule)' })
+  async delete(
+    @CurrentPrincipal() p: Principal,
+    @Param('id') id: string,
+    @CommandMeta() meta: CommandMetadata,
+  ): Promise<void> {
+    await this.webhooks.deleteRule(p, id, meta);
   }
 }
 

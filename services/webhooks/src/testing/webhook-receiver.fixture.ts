@@ -4,7 +4,8 @@ import { verifySignature } from '../domain/delivery/signature';
 
 // A real HTTP receiver on loopback for tests: verifies each request's signature against the secrets its path was
 // given, answers with the status scripted for the path (200 by default), and records everything. It can be taken
-// down (connections refused) and brought back on the same port.
+// down (connections refused) and brought back on the same port, and it can hold requests open without answering
+// (a receiver that hangs, so a sender can be killed mid-delivery or time out).
 
 export interface Received {
   path: string;
@@ -13,7 +14,7 @@ export interface Received {
   type: string;
   body: { id: string; type: string; time: string; data: Record<string, unknown> };
   signature: 'ok' | 'MALFORMED' | 'STALE' | 'MISMATCH' | 'NO_SECRET';
-  /** What the receiver answered. */
+  /** What the receiver answered; 0 for a request held open and never answered. */
   status: number;
 }
 
@@ -21,6 +22,7 @@ export class WebhookReceiver {
   readonly received: Received[] = [];
   private readonly secrets = new Map<string, string[]>();
   private readonly scripts = new Map<string, number[]>();
+  private readonly holds = new Map<string, number>();
   private server: Server | null = null;
   private readonly sockets = new Set<Socket>();
   private port = 0;
@@ -59,6 +61,16 @@ export class WebhookReceiver {
     this.scripts.set(path, [...(this.scripts.get(path) ?? []), ...statuses]);
   }
 
+  /** The next `count` requests to a path are recorded (status 0) and never answered; `stop` drops them. */
+  hold(path: string, count = 1): void {
+    this.holds.set(path, (this.holds.get(path) ?? 0) + count);
+  }
+
+  /** Requests held open and never answered. */
+  heldOpen(path?: string): Received[] {
+    return this.received.filter((r) => r.status === 0 && (path === undefined || r.path === path));
+  }
+
   /** Requests answered 2xx, i.e. deliveries the receiver acknowledged. */
   acknowledged(path?: string): Received[] {
     return this.received.filter((r) => r.status >= 200 && r.status < 300 && (path === undefined || r.path === path));
@@ -78,8 +90,10 @@ export class WebhookReceiver {
         signature = v.ok ? 'ok' : v.reason;
         if (v.ok) break;
       }
+      const holds = this.holds.get(path) ?? 0;
+      if (holds > 0) this.holds.set(path, holds - 1);
       const queue = this.scripts.get(path) ?? [];
-      const status = queue.shift() ?? 200;
+      const status = holds > 0 ? 0 : (queue.shift() ?? 200);
       this.received.push({
         path,
         deliveryId: String(req.headers['cx-delivery-id'] ?? ''),
@@ -89,6 +103,7 @@ export class WebhookReceiver {
         signature,
         status,
       });
+      if (status === 0) return;
       res.writeHead(status, { 'content-type': 'text/plain' });
       res.end(status < 300 ? 'ok' : 'no');
     });

@@ -69,7 +69,12 @@ export interface InputRef {
   id: string;
   recordedAt: string;
 }
-export type AlertRuleEvent = AlertRuleCreated | AlertFired | AlertRearmed;
+/** The owner deleted the rule: it is judged no more and no longer listed; alerts it raised stay. */
+export interface AlertRuleDeleted {
+  type: 'AlertRuleDeleted';
+  data: { ruleId: string; deletedAt: string };
+}
+export type AlertRuleEvent = AlertRuleCreated | AlertFired | AlertRearmed | AlertRuleDeleted;
 
 /** The line a value is compared with, and on which side it fires. */
 export interface Line {

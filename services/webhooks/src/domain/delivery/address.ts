@@ -62,18 +62,37 @@ const v6Groups = (ip: string): number[] => {
   return groups;
 };
 
+/** The dotted IPv4 address held in two 16-bit groups. */
+const v4FromGroups = (hi: number, lo: number): string => `${hi >> 8}.${hi & 255}.${lo >> 8}.${lo & 255}`;
+
+/** The stricter of two classes: anything not public wins over public. */
+const stricter = (x: AddressClass, y: AddressClass): AddressClass => (x === 'public' ? y : x);
+
 const classifyV6 = (ip: string): AddressClass => {
   const g = v6Groups(ip);
   const [a = 0, b = 0, c = 0, d = 0, e = 0, f = 0, g6 = 0, h = 0] = g;
-  const v4Of = (): string => `${g6 >> 8}.${g6 & 255}.${h >> 8}.${h & 255}`;
   if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0) {
     // ::ffff:a.b.c.d is the IPv4 address itself; :: and ::1 are unspecified and loopback.
-    if (f === 0xffff) return classifyV4(v4Of());
+    if (f === 0xffff) return classifyV4(v4FromGroups(g6, h));
     if (f === 0 && g6 === 0 && h === 1) return 'loopback';
-    if (f === 0 && g6 === 0 && h === 0) return 'reserved';
+    // :: and the deprecated IPv4-compatible ::a.b.c.d (RFC 4291 §2.5.5.1): nothing public is spelled so.
+    if (f === 0) return 'reserved';
   }
-  // NAT64 (64:ff9b::/96) reaches the embedded IPv4 address.
-  if (a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0) return classifyV4(v4Of());
+  // The IPv4-translated form ::ffff:0:a.b.c.d (RFC 2765) names the IPv4 address too.
+  if (a === 0 && b === 0 && c === 0 && d === 0 && e === 0xffff && f === 0) return classifyV4(v4FromGroups(g6, h));
+  // The translators and tunnels below carry an IPv4 address inside the IPv6 one and deliver to it, so they are
+  // judged by that address (else 2002:7f00:1:: would reach 127.0.0.1).
+  // NAT64 (64:ff9b::/96, RFC 6052) reaches the embedded IPv4 address.
+  if (a === 0x64 && b === 0xff9b && c === 0 && d === 0 && e === 0 && f === 0) return classifyV4(v4FromGroups(g6, h));
+  // Local-use NAT64 (64:ff9b:1::/48, RFC 8215) is some operator's own translator: never a public destination.
+  if (a === 0x64 && b === 0xff9b && c === 1) return 'private';
+  // 6to4 (2002::/16, RFC 3056): the IPv4 address is in bits 16–47.
+  if (a === 0x2002) return classifyV4(v4FromGroups(b, c));
+  // Teredo (2001:0000::/32, RFC 4380): the server's IPv4 address in bits 32–63 and the client's, inverted, in the
+  // last 32 bits; the packet reaches the client through the server, so both must be public.
+  if (a === 0x2001 && b === 0) {
+    return stricter(classifyV4(v4FromGroups(g6 ^ 0xffff, h ^ 0xffff)), classifyV4(v4FromGroups(c, d)));
+  }
   if ((a & 0xffc0) === 0xfe80) return 'link-local';
   if ((a & 0xfe00) === 0xfc00) return 'private';
   if ((a & 0xff00) === 0xff00) return 'reserved';
