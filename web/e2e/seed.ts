@@ -2,7 +2,8 @@ import { waitFor } from '@cx/testing';
 import { type ConsoleExchange } from './exchange';
 
 // Market data the console shows, created through the public API only (as a participant would): accounts and a
-// key per role, a national H100 band, trades and resting orders, delivery readings, a closed day with statements.
+// key per role, a national H100 band, trades and resting orders, delivery readings, a closed day with statements,
+// and a trade just above the floor on the next day, which raises a near-floor surveillance alert.
 
 export const T0 = '2026-03-10T08:00:00Z';
 export const RC = 'nvidia-h100-sxm-80g';
@@ -11,6 +12,9 @@ export const TRADED_DAY = '2026-03-16';
 export const TRADED = `${RC}.cn-east-1.${TRADED_DAY}`;
 /** Listed and open for trading after the seed (the clock ends on 2026-03-17). */
 export const OPEN = `${RC}.cn-east-1.2026-03-19`;
+/** The price of the one trade on OPEN: 1.11% above the 18.00 floor, within the 3% that raises a near-floor alert. */
+export const NEAR_FLOOR_PRICE = '18.20';
+export const NEAR_FLOOR_ALERT = `near-floor.${RC}.cn-east-1.CNY.2026-03-17`;
 
 export interface Keys {
   admin: string;
@@ -18,6 +22,8 @@ export interface Keys {
   auditor: string;
   provider: string;
   buyer: string;
+  /** A second buyer (buy-2), whose trade near the floor leaves buy-1's balances as the statement tests know them. */
+  buyer2: string;
   finance: string;
   integrator: string;
 }
@@ -52,6 +58,7 @@ export const seed = async (x: ConsoleExchange): Promise<Keys> => {
   for (const [accountId, kind, timezone] of [
     ['prov-1', 'provider', 'Asia/Shanghai'],
     ['buy-1', 'buyer', 'Asia/Shanghai'],
+    ['buy-2', 'buyer', 'Asia/Shanghai'],
   ] as const) {
     ok(
       await call('POST', '/v1/accounts', admin, { accountId, legalName: `${accountId} Co.`, kind, timezone }),
@@ -66,6 +73,7 @@ export const seed = async (x: ConsoleExchange): Promise<Keys> => {
     auditor: await key('auditor'),
     provider: await key('trader', ['prov-1']),
     buyer: await key('trader', ['buy-1']),
+    buyer2: await key('trader', ['buy-2']),
     finance: await key('finance', ['buy-1']),
     integrator: await key('integrator', ['prov-1']),
   };
@@ -74,6 +82,15 @@ export const seed = async (x: ConsoleExchange): Promise<Keys> => {
       transferId: 'dep-1',
       account: 'buy-1',
       amount: '10000.00',
+      currency: 'CNY',
+    }),
+    'deposit',
+  );
+  ok(
+    await call('POST', '/v1/ledger/deposits', admin, {
+      transferId: 'dep-2',
+      account: 'buy-2',
+      amount: '1000.00',
       currency: 'CNY',
     }),
     'deposit',
@@ -95,12 +112,20 @@ export const seed = async (x: ConsoleExchange): Promise<Keys> => {
   await waitFor(async () => (await call('GET', `/v1/market/${TRADED}/depth`, keys.buyer)).status === 200, {
     what: `${TRADED} listed`,
   });
-  const order = async (trader: string, account: string, side: string, price: string, lots: number, id: string) =>
+  const order = async (
+    trader: string,
+    account: string,
+    side: string,
+    price: string,
+    lots: number,
+    id: string,
+    instrument = TRADED,
+  ) =>
     ok(
       await call('POST', '/v1/orders', trader, {
         account,
         side,
-        instrument: TRADED,
+        instrument,
         price,
         quantityLots: lots,
         timeInForce: 'GTC',
@@ -147,5 +172,16 @@ export const seed = async (x: ConsoleExchange): Promise<Keys> => {
   await waitFor(async () => (await call('GET', `/v1/market/${OPEN}/depth`, keys.buyer)).status === 200, {
     what: `${OPEN} listed`,
   });
+  // One lot traded just above the floor on 2026-03-17: that day's east-China index is within 3% of the floor.
+  // Both orders fill entirely, so OPEN's book is empty again for the order tests.
+  await order(keys.provider, 'prov-1', 'sell', NEAR_FLOOR_PRICE, 1, 's-near', OPEN);
+  await order(keys.buyer2, 'buy-2', 'buy', NEAR_FLOOR_PRICE, 1, 'b-near', OPEN);
+  await waitFor(
+    async () =>
+      ((await call('GET', '/v1/alerts', keys.regulator)).body?.items ?? []).some(
+        (a: { alertId: string }) => a.alertId === NEAR_FLOOR_ALERT,
+      ),
+    { what: 'the near-floor alert' },
+  );
   return keys;
 };

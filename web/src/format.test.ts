@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   chartValue,
+  formatAxisTime,
   formatDateTime,
   formatDecimal,
   formatMoney,
@@ -78,6 +79,19 @@ describe('formatDateTime', () => {
   });
   it('follows the locale’s date pattern', () => {
     expect(formatDateTime(iso, 'zh-CN', 'Asia/Shanghai')).toBe('2026年3月17日 GMT+8 04:30');
+  });
+});
+
+describe('formatAxisTime', () => {
+  const ms = Date.parse('2026-03-16T16:00:00Z');
+  it.each([
+    ['en', 'UTC', ms, 'Mar 16, 16:00'],
+    ['en', 'Asia/Shanghai', ms, 'Mar 17'],
+    ['zh-CN', 'Asia/Shanghai', ms, '3月17日'],
+    ['zh-CN', 'Asia/Shanghai', ms + 90 * 60_000, '3月17日 01:30'],
+    ['en', 'UTC', Date.parse('2026-03-17T00:00:00Z'), 'Mar 17'],
+  ])('in %s and %s, %d is %s', (locale, zone, at, expected) => {
+    expect(formatAxisTime(at, locale, zone)).toBe(expected);
   });
 });
 

@@ -121,6 +121,26 @@ export const formatDateTime = (iso: string, locale: string, timeZone: string): s
   }).format(t);
 };
 
+/**
+ * A chart's time-axis label in the given zone: the date alone at the zone's midnight (a day boundary reads as a
+ * day), else the short date and the time, so a label far from the previous day's still says which day it is.
+ */
+export const formatAxisTime = (ms: number, locale: string, timeZone: string): string => {
+  const t = new Date(ms);
+  if (Number.isNaN(t.getTime())) return '';
+  const parts = new Intl.DateTimeFormat('en', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    .formatToParts(t)
+    .filter((p) => p.type === 'hour' || p.type === 'minute')
+    .map((p) => p.value);
+  const midnight = parts.join(':') === '00:00' && t.getUTCSeconds() === 0 && t.getUTCMilliseconds() === 0;
+  return new Intl.DateTimeFormat(locale, {
+    timeZone,
+    month: 'short',
+    day: 'numeric',
+    ...(midnight ? {} : { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }),
+  }).format(t);
+};
+
 /** A decimal string to a number for chart coordinates only (never for money shown as text or summed). */
 export const chartValue = (value: string | null | undefined): number | null =>
   value === null || value === undefined || !isDecimalString(value) ? null : new Dec(value).toNumber();

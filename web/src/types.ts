@@ -147,28 +147,65 @@ export interface Account {
   timezone: string;
 }
 
+/** One line of a statement, as billing's StatementLine (services/billing/src/domain/statement/statement.ts). */
 export interface StatementLine {
+  day: string;
   kind: string;
-  day?: string;
-  ref?: string;
-  role?: string;
-  instrument?: string;
-  quantity?: string;
-  unit?: string;
-  unitPrice?: string;
+  /** What the line is about: an allocation id, a transfer id, a note id. */
+  ref: string;
+  role: 'buyer' | 'provider' | null;
+  instrument: string | null;
+  quantity: string | null;
+  unit: string | null;
+  unitPrice: string | null;
+  /** The account's cash effect, signed, without fees. */
   amount: string;
-  fee?: string;
-  guidanceVersion?: string | null;
+  /** Fees paid (negative) or refunded (positive) on this line. */
+  fee: string;
+  guidanceVersion: string | null;
+  ratedAtFloor: boolean;
 }
 
+/**
+ * A credit or debit note against a reissued statement. Its money is booked in the period open when it was issued
+ * (`bookedOn`), so the statement's own lines and totals stay as the ledger booked them and the note is counted in
+ * `adjustedTotals` instead.
+ */
+export interface NoteAdjustment {
+  noteId: string;
+  kind: 'credit_note' | 'debit_note';
+  /** Signed: a credit note is positive, a debit note negative. */
+  amount: string;
+  reason: string;
+  disputeId: string | null;
+  transferId: string;
+  issuedAt: string;
+  bookedOn: string;
+}
+
+export interface AdjustedTotals {
+  /** The sum of the adjustments. */
+  adjustments: string;
+  /** totals.net + adjustments. */
+  net: string;
+  /** closingBalance + adjustments. */
+  closingBalance: string;
+}
+
+/** A statement version as GET /v1/statements/{account}/{period} answers it (the list omits `lines`). */
 export interface Statement {
   statementId: string;
   account: string;
   period: string;
   currency: string;
   version: number;
+  supersedes: string | null;
+  reason: 'period_close' | 'correction';
   issuedAt: string;
   contentHash: string;
+  /** Store revisions of the version's line chunks; null without lines. */
+  lineChunks: { fromRevision: string; toRevision: string } | null;
+  builtFrom: { ledgerRevision: string | null; position: { commit: string; prepare: string } | null };
   openingBalance: string;
   closingBalance: string;
   guidanceVersions: string[];
@@ -176,6 +213,7 @@ export interface Statement {
   lines?: StatementLine[];
   shortfalls: Array<{
     allocationId: string;
+    role: 'buyer' | 'provider';
     allocatedHours: string;
     deliveredHours: string;
     shortfallHours: string;
@@ -187,7 +225,9 @@ export interface Statement {
     buyerReportedHours: string;
     differenceHours: string;
   }>;
-  adjustments?: StatementLine[];
+  /** Only on a version reissued by a correction, with `adjustedTotals`. */
+  adjustments?: NoteAdjustment[];
+  adjustedTotals?: AdjustedTotals;
   totals: {
     acceleratorHours: string;
     thousandTokens: string;
@@ -222,26 +262,40 @@ export interface Transfer {
   at: string;
 }
 
+/** One finding of verify (libs/audit/src/verify/checker.ts). */
+export interface Violation {
+  /** Which check failed, e.g. `chain.hash`. */
+  check: string;
+  stream: string;
+  revision: string;
+  /** The event's global position, "commit/prepare". */
+  position: string;
+  message: string;
+  source?: string;
+}
+
+/** GET /v1/audit/verifications/{id}: progress while running, verify's report once finished. */
 export interface Verification {
   verificationId: string;
-  status: string;
+  status: 'running' | 'clean' | 'violations' | 'failed';
+  requestedBy: string;
   startedAt: string;
   finishedAt: string | null;
   progress: { eventsChecked: number; totalEvents: number | null; fraction: number | null };
   report: {
     clean: boolean;
+    sources: string[];
     eventsChecked: number;
-    violationCount: number;
-    violations: Array<{
-      check: string;
-      stream: string;
-      revision: string;
-      position: string;
-      message: string;
-      source?: string;
-    }>;
-    warnings: string[];
+    checkpointsChecked: number;
+    checkpointsSignedByTrustedKey: number;
+    trustedKeyIds: string[];
+    keyIdsSeen: string[];
+    keysPinned: boolean;
     rules: string[];
+    violationCount: number;
+    violations: Violation[];
+    warnings: string[];
+    elapsedMs: number;
   } | null;
   error: string | null;
 }

@@ -1,4 +1,14 @@
-import { type DependencyList, type Key, type ReactNode, useCallback, useEffect, useRef, useState } from 'react';
+import {
+  cloneElement,
+  type DependencyList,
+  type Key,
+  type ReactElement,
+  type ReactNode,
+  useCallback,
+  useEffect,
+  useRef,
+  useState,
+} from 'react';
 import { ApiError, asApiError } from './api';
 import { useI18n } from './i18n';
 
@@ -112,6 +122,8 @@ export interface RowProps {
   className?: string;
   id?: string;
   'data-testid'?: string;
+  /** The row singled out among the others (e.g. the event a violation points at). */
+  'aria-current'?: boolean;
 }
 
 const columnClass = (c: { num?: boolean; className?: string }): string | undefined =>
@@ -168,7 +180,13 @@ export const DataTable = <T,>({
   );
 };
 
-/** A labelled form control: the label names it, and a field error is announced and tied to it. */
+type ControlProps = { id?: string; 'aria-describedby'?: string; 'aria-invalid'?: boolean | 'true' | 'false' };
+
+/**
+ * A labelled form control: the label names it, and a field error is announced and tied to it. The control (the one
+ * child, carrying the field's id) gets aria-invalid and the error's id added to its aria-describedby (after any
+ * description it has), so a screen reader reads the error with the control, on every form.
+ */
 export const Field = ({
   id,
   label,
@@ -178,15 +196,28 @@ export const Field = ({
   id: string;
   label: string;
   error?: string | null;
-  children: ReactNode;
-}) => (
-  <div className={`field${error ? ' invalid' : ''}`}>
-    <label htmlFor={id}>{label}</label>
-    {children}
-    {error ? (
-      <span className="field-error" id={`${id}-error`} role="alert" data-testid={`${id}-error`}>
-        {error}
-      </span>
-    ) : null}
-  </div>
-);
+  children: ReactElement<ControlProps>;
+}) => {
+  const invalid = error !== undefined && error !== null && error !== '';
+  const errorId = `${id}-error`;
+  const own = children.props['aria-describedby'];
+  const describedBy = [
+    ...(own ?? '').split(' ').filter((x) => x !== '' && x !== errorId),
+    ...(invalid ? [errorId] : []),
+  ];
+  const control = cloneElement(children, {
+    'aria-invalid': invalid,
+    'aria-describedby': describedBy.length === 0 ? undefined : describedBy.join(' '),
+  });
+  return (
+    <div className={`field${invalid ? ' invalid' : ''}`}>
+      <label htmlFor={id}>{label}</label>
+      {control}
+      {invalid ? (
+        <span className="field-error" id={errorId} role="alert" data-testid={errorId}>
+          {error}
+        </span>
+      ) : null}
+    </div>
+  );
+};

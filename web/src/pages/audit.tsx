@@ -1,14 +1,16 @@
 import { type FormEvent, useEffect, useState } from 'react';
 import { ApiError, getJson, getNdjson, type Me, send, asApiError } from '../api';
 import { useI18n } from '../i18n';
-import type { AuditEvent, Verification } from '../types';
+import type { AuditEvent, Verification, Violation } from '../types';
 import { DataTable, Empty, ErrorBox, Field, Loading, Section } from '../ui';
 
 // Audit: server-side verify (auditors) with live progress, the verdict and each violation linked to its event in
-// the explorer; the explorer reads the NDJSON event history filtered by stream, type, correlation id and time.
+// the explorer; the explorer reads the NDJSON event history filtered by stream, type, correlation id and time, a
+// page at a time, resuming with the API's `after` cursor.
 
 const POLL_MS = 400;
-const MAX_EVENTS = 200;
+/** Events per page of the explorer; "More" reads the next page strictly after the last position shown. */
+export const PAGE_EVENTS = 200;
 
 interface Filter {
   stream: string;
@@ -21,17 +23,46 @@ interface Filter {
 
 const EMPTY: Filter = { stream: '', type: '', correlationId: '', from: '', to: '', after: '' };
 
+/**
+ * The `after` cursor that makes a position the first one read: the API reads strictly after `after`, and positions
+ * ("commit/prepare", or "commit" for commit = prepare) compare by commit then prepare. Null for the very first
+ * position (read from the start) or a position the API would not have written.
+ */
+export const positionBefore = (position: string): string | null => {
+  const m = /^(\d{1,20})(?:\/(\d{1,20}))?$/.exec(position);
+  if (m === null) return null;
+  const commit = BigInt(m[1] as string);
+  const prepare = m[2] === undefined ? commit : BigInt(m[2]);
+  if (prepare > 0n) return `${commit}/${prepare - 1n}`;
+  return commit > 0n ? `${commit - 1n}` : null;
+};
+
+/** What the explorer searches, and the event to single out in the answer (a violation's), if any. */
+interface Query {
+  filter: Filter;
+  focus: string | null;
+}
+
 export const AuditPage = ({ me }: { me: Me }) => {
-  const [filter, setFilter] = useState<Filter>(EMPTY);
+  const [query, setQuery] = useState<Query | null>(null);
   return (
     <div className="audit">
-      <Verify me={me} onShow={(f) => setFilter({ ...EMPTY, ...f })} />
-      <Explorer filter={filter} setFilter={setFilter} />
+      <Verify
+        me={me}
+        onShow={(v) =>
+          // The violation's own stream, read from its position on: its event is the first row, singled out.
+          setQuery({
+            filter: { ...EMPTY, stream: v.stream, after: positionBefore(v.position) ?? '' },
+            focus: v.position,
+          })
+        }
+      />
+      <Explorer query={query} setQuery={setQuery} />
     </div>
   );
 };
 
-const Verify = ({ me, onShow }: { me: Me; onShow: (f: Partial<Filter>) => void }) => {
+const Verify = ({ me, onShow }: { me: Me; onShow: (v: Violation) => void }) => {
   const i18n = useI18n();
   const { t } = i18n;
   const [run, setRun] = useState<Verification | null>(null);
@@ -97,9 +128,10 @@ const Verify = ({ me, onShow }: { me: Me; onShow: (f: Partial<Filter>) => void }
                   <code>{v.check}</code> {v.message} ·{' '}
                   <a
                     href={`#event-${v.position}`}
+                    data-testid={`violation-${i}`}
                     onClick={(e) => {
                       e.preventDefault();
-                      onShow({ stream: v.stream });
+                      onShow(v);
                     }}
                   >
                     {v.stream}@{v.revision} ({v.position})
@@ -121,21 +153,30 @@ const Verify = ({ me, onShow }: { me: Me; onShow: (f: Partial<Filter>) => void }
   );
 };
 
-const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter) => void }) => {
+const Explorer = ({ query, setQuery }: { query: Query | null; setQuery: (q: Query) => void }) => {
   const i18n = useI18n();
   const { t } = i18n;
+  const filter = query?.filter ?? EMPTY;
+  const focus = query?.focus ?? null;
   const [draft, setDraft] = useState<Filter>(filter);
   const [events, setEvents] = useState<AuditEvent[] | null>(null);
+  /** Whether the last page came back full, so more may follow it. */
+  const [more, setMore] = useState(false);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(false);
 
-  const search = async (f: Filter) => {
+  /** Reads a page of `f`; `after` (the last position shown) appends the page to the rows already shown. */
+  const search = async (f: Filter, after?: string) => {
     setLoading(true);
     setError(null);
     try {
       const params = new URLSearchParams();
-      for (const [k, v] of Object.entries(f)) if (v.trim() !== '') params.set(k, v.trim());
-      setEvents(await getNdjson<AuditEvent>(`/v1/audit/events?${params.toString()}`, MAX_EVENTS));
+      for (const [k, v] of Object.entries({ ...f, ...(after === undefined ? {} : { after }) })) {
+        if (v.trim() !== '') params.set(k, v.trim());
+      }
+      const page = await getNdjson<AuditEvent>(`/v1/audit/events?${params.toString()}`, PAGE_EVENTS);
+      setEvents((shown) => (after === undefined || shown === null ? page : [...shown, ...page]));
+      setMore(page.length === PAGE_EVENTS);
     } catch (e) {
       setError(asApiError(e));
     } finally {
@@ -144,15 +185,23 @@ const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter
   };
 
   useEffect(() => {
-    setDraft(filter);
-    if (Object.values(filter).some((v) => v !== '')) void search(filter);
-  }, [filter]);
+    // Nothing is read until a search is asked for: the whole history is not a useful first page.
+    if (query === null) return;
+    setDraft(query.filter);
+    void search(query.filter);
+  }, [query]);
+
+  // The singled-out event is scrolled into view once its row is there.
+  useEffect(() => {
+    if (focus === null || events === null) return;
+    document.getElementById(`event-${focus}`)?.scrollIntoView?.({ block: 'center' });
+  }, [focus, events]);
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    setFilter(draft);
-    void search(draft);
+    setQuery({ filter: draft, focus: null });
   };
+  const last = events?.[events.length - 1];
   const input = (name: keyof Filter, label: string, placeholder = '') => (
     <Field id={`audit-${name}`} label={label}>
       <input
@@ -171,6 +220,7 @@ const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter
         {input('correlationId', t('audit.correlationId'))}
         {input('from', t('audit.from'), '2026-03-15T00:00:00Z')}
         {input('to', t('audit.to'), '2026-03-16T00:00:00Z')}
+        {input('after', t('audit.after'), '1234/1234')}
         <button type="submit">{t('audit.search')}</button>
       </form>
       {loading && <Loading />}
@@ -181,7 +231,11 @@ const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter
           testId="events"
           rows={events}
           rowKey={(ev) => ev.position}
-          rowProps={(ev) => ({ id: `event-${ev.position}` })}
+          rowProps={(ev) =>
+            ev.position === focus
+              ? { id: `event-${ev.position}`, className: 'selected', 'aria-current': true }
+              : { id: `event-${ev.position}` }
+          }
           columns={[
             { header: t('audit.position'), cell: (ev) => ev.position },
             {
@@ -203,7 +257,9 @@ const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter
                   <button
                     type="button"
                     className="link"
-                    onClick={() => setFilter({ ...EMPTY, correlationId: ev.metadata.correlationId ?? '' })}
+                    onClick={() =>
+                      setQuery({ filter: { ...EMPTY, correlationId: ev.metadata.correlationId ?? '' }, focus: null })
+                    }
                   >
                     {ev.metadata.correlationId.slice(0, 13)}…
                   </button>
@@ -220,6 +276,16 @@ const Explorer = ({ filter, setFilter }: { filter: Filter; setFilter: (f: Filter
             },
           ]}
         />
+      )}
+      {more && last !== undefined && (
+        <button
+          type="button"
+          onClick={() => void search(filter, last.position)}
+          disabled={loading}
+          data-testid="events-more"
+        >
+          {t('audit.more')}
+        </button>
       )}
     </Section>
   );

@@ -148,7 +148,9 @@ const BandForm = ({ rc, d, onDone }: { rc: string; d: GuidanceData; onDone: () =
   const { t } = useI18n();
   const bands = [...new Set(d.history.map((v) => v.bandId))];
   const [action, setAction] = useState<Action>('issue');
-  const [bandId, setBandId] = useState(bands[0] ?? '');
+  const [picked, setBandId] = useState(bands[0] ?? '');
+  // The form stays mounted across the reload after a submit: a band issued since (the first, say) is offered too.
+  const bandId = bands.includes(picked) ? picked : (bands[0] ?? '');
   const [region, setRegion] = useState('');
   const [floor, setFloor] = useState('');
   const [ceiling, setCeiling] = useState('');

@@ -428,8 +428,6 @@ const OrderForm = ({ me, instrument, onPlaced }: { me: Me; instrument: Instrumen
             autoComplete="off"
             required
             value={price}
-            aria-invalid={fieldError('price') !== null}
-            aria-describedby={fieldError('price') !== null ? 'order-price-error' : undefined}
             onChange={(e) => setPrice(e.target.value)}
           />
         </Field>
@@ -440,7 +438,6 @@ const OrderForm = ({ me, instrument, onPlaced }: { me: Me; instrument: Instrumen
             autoComplete="off"
             required
             value={quantity}
-            aria-invalid={fieldError('quantityLots') !== null}
             onChange={(e) => setQuantity(e.target.value)}
           />
         </Field>

@@ -5,7 +5,8 @@ import type { Account, LedgerView, Statement, Transfer } from '../types';
 import { DataTable, Empty, ErrorBox, Section, Show, useAsync } from '../ui';
 
 // Statements: pick an account and a period from its statement list, read the statement (lines, shortfalls,
-// reading differences, totals, unit costs), download it as CSV or JSON exactly as the API serves it; and the
+// reading differences, totals, unit costs; on a version reissued by a correction, its notes as adjustments and the
+// totals and closing balance that count them), download it as CSV or JSON exactly as the API serves it; and the
 // account's ledger balances and transfers.
 
 const query = (path: string): URLSearchParams => new URLSearchParams(path.split('?')[1] ?? '');
@@ -113,7 +114,7 @@ const StatementList = ({
   );
 };
 
-const StatementView = ({ account, period }: { account: string; period: string }) => {
+export const StatementView = ({ account, period }: { account: string; period: string }) => {
   const i18n = useI18n();
   const { t } = i18n;
   const path = `/v1/statements/${encodeURIComponent(account)}/${encodeURIComponent(period)}`;
@@ -156,6 +157,13 @@ const StatementView = ({ account, period }: { account: string; period: string })
                 {total(t('statements.notes'), s.totals.notes, 'notes')}
                 {total(t('statements.net'), s.totals.net, 'net')}
                 {total(t('statements.closing'), s.closingBalance, 'closing')}
+                {s.adjustedTotals !== undefined && (
+                  <>
+                    {total(t('statements.adjustments'), s.adjustedTotals.adjustments, 'adjustments')}
+                    {total(t('statements.adjustedNet'), s.adjustedTotals.net, 'adjusted-net')}
+                    {total(t('statements.adjustedClosing'), s.adjustedTotals.closingBalance, 'adjusted-closing')}
+                  </>
+                )}
                 <dt>{t('statements.hours')}</dt>
                 <dd className="num">{i18n.num(s.totals.acceleratorHours)}</dd>
                 {total(t('statements.perHour'), s.totals.costPerAcceleratorHour, 'per-hour', true)}
@@ -172,30 +180,52 @@ const StatementView = ({ account, period }: { account: string; period: string })
                     cell: (l) => (
                       <>
                         {l.kind}
-                        {l.role === undefined ? '' : ` · ${l.role}`}
+                        {l.role === null ? '' : ` · ${l.role}`}
                       </>
                     ),
                   },
-                  { header: t('market.instrument'), cell: (l) => l.instrument ?? l.ref ?? '' },
+                  { header: t('market.instrument'), cell: (l) => l.instrument ?? l.ref },
                   {
                     header: t('statements.quantity'),
                     num: true,
-                    cell: (l) => (l.quantity === undefined ? '' : `${i18n.num(l.quantity)} ${l.unit ?? ''}`),
+                    cell: (l) => (l.quantity === null ? '' : `${i18n.num(l.quantity)} ${l.unit ?? ''}`),
                   },
                   {
                     header: t('statements.unitPrice'),
                     num: true,
                     cell: (l) =>
-                      l.unitPrice === undefined ? '' : i18n.money(l.unitPrice, s.currency, { keepDigits: true }),
+                      l.unitPrice === null ? '' : i18n.money(l.unitPrice, s.currency, { keepDigits: true }),
                   },
                   { header: t('statements.amount'), num: true, cell: (l) => m(l.amount) },
                   {
                     header: t('statements.fee'),
                     num: true,
-                    cell: (l) => (l.fee === undefined || l.fee === '' ? '' : m(l.fee)),
+                    cell: (l) => (l.fee === '' ? '' : m(l.fee)),
                   },
                 ]}
               />
+              {s.adjustments !== undefined && (
+                <>
+                  <h3>{t('statements.adjustments')}</h3>
+                  <DataTable
+                    testId="statement-adjustments"
+                    label={t('statements.adjustments')}
+                    rows={s.adjustments}
+                    rowKey={(a) => a.noteId}
+                    columns={[
+                      { header: t('statements.note'), cell: (a) => a.noteId },
+                      {
+                        header: t('statements.kind'),
+                        cell: (a) =>
+                          a.kind === 'credit_note' ? t('statements.creditNote') : t('statements.debitNote'),
+                      },
+                      { header: t('guidance.reason'), cell: (a) => a.reason },
+                      { header: t('statements.bookedOn'), cell: (a) => a.bookedOn },
+                      { header: t('statements.amount'), num: true, cell: (a) => m(a.amount) },
+                    ]}
+                  />
+                </>
+              )}
               <h3>{t('statements.shortfalls')}</h3>
               {s.shortfalls.length === 0 ? (
                 <Empty />
@@ -223,6 +253,8 @@ const StatementView = ({ account, period }: { account: string; period: string })
                 </ul>
               )}
               <p className="hint">
+                {t('statements.version')} {s.version}
+                {s.supersedes === null ? '' : ` (${t('statements.supersedes')} ${s.supersedes})`} ·{' '}
                 {t('statements.contentHash')}: <code>{s.contentHash}</code> · {s.guidanceVersions.join(', ')} ·{' '}
                 {i18n.time(s.issuedAt)}
               </p>
