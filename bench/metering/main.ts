@@ -1,8 +1,9 @@
 // Metering benchmark, both sides measured in the same run:
-//   http   POST /v1/usage, batches of 1,000 CloudEvents, real HTTP to the metering module (SQLite store, durable
-//          before the answer, read-your-writes), clients in a worker thread   vs  raw better-sqlite3 inserts of
-//          the same rows (the events row and the streams row the store writes), one transaction per 1,000, same
-//          schema and pragmas
+//   http   POST /v1/usage, batches of 1,000 CloudEvents, real HTTP to the metering module (on the store the
+//          exchange runs: the audit hash chain over SQLite, durable before the answer, read-your-writes), clients
+//          in a worker thread   vs  raw better-sqlite3 inserts of the same rows (the events row, with metadata of
+//          the chained size, and the streams row the store writes), one transaction per 1,000, same schema and
+//          pragmas
 //   kafka  the metering consumer ingesting CloudEvents from a topic until all are durable and counted
 //          vs  a raw kafkajs consumer that parses each record, writes the same rows durably (one transaction per
 //          fetched batch, same pragmas) and then commits the batch; kafkajs reading and committing alone is
@@ -18,6 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
+import { ChainedEventStore, HASH, PREV_HASH } from '@cx/audit';
 import { SqliteEventStore } from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { InProcessBus, KafkaBus, type MessageBus, MessagingModule } from '@cx/messaging';
@@ -59,7 +61,8 @@ const event = (prefix: string, i: number) => ({
 const dir = tempDir('cx-bench-metering-');
 
 const host = async (file: string, bus: MessageBus, kafka: { topic: string; group: string } | null) => {
-  const store = SqliteEventStore.open(file);
+  // The production path: the exchange and every distributed service wrap their store in the audit hash chain.
+  const store = new ChainedEventStore(SqliteEventStore.open(file));
   const app = await NestFactory.create<NestFastifyApplication>(
     testHost(store, new SimulatedClock(NOW), [
       MessagingModule.forBus(bus),
@@ -107,10 +110,13 @@ const rawWriter = (file: string): { write: (events: BenchEvent[]) => void; close
     'INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, 0, ?, ?, ?, ?, ?)',
   );
   const insertStream = db.prepare('INSERT INTO streams (name, last_revision) VALUES (?, 0)');
+  // The size of a chained event's metadata (the chain's two hashes beside the cause), without the hashing.
   const metadata = JSON.stringify({
-    correlationId: randomUUID(),
-    causationId: randomUUID(),
     actor: { keyId: 'k', role: 'admin' },
+    causationId: randomUUID(),
+    correlationId: randomUUID(),
+    [HASH]: createHash('sha256').update('h').digest('hex'),
+    [PREV_HASH]: null,
   });
   const txn = db.transaction((events: BenchEvent[]) => {
     const created = Date.now();

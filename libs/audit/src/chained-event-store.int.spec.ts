@@ -103,4 +103,29 @@ describe('ChainedEventStore on an acknowledged re-append (SQLite)', () => {
     reads.mockRestore();
     await expectChained('thing-1');
   });
+
+  it('chains correctly while its head cache of two streams keeps turning over, and reads evicted heads back', async () => {
+    const store = new ChainedEventStore(inner, { headCacheSize: 2 });
+    const streams = ['a', 'b', 'c', 'd', 'e'].map((s) => `cache-${s}`);
+    for (const stream of streams) {
+      await store.appendToStream(stream, { type: 'Opened', data: {} }, { expectedRevision: 'no_stream' });
+    }
+    const reads = jest.spyOn(inner, 'readStream');
+    // Round-robin over five streams through a cache of two: every exact-revision append finds its head evicted.
+    for (let round = 1; round <= 4; round++) {
+      for (const stream of streams) {
+        await store.appendToStream(stream, { type: 'Next', data: { round } }, { expectedRevision: BigInt(round - 1) });
+      }
+    }
+    expect(reads.mock.calls.filter(([s]) => typeof s === 'string' && s.startsWith('cache-')).length).toBeGreaterThan(0);
+    reads.mockRestore();
+    // The same stream over and over stays cached: read back once (the round-robin evicted it), then never.
+    const again = jest.spyOn(inner, 'readStream');
+    for (let r = 5; r <= 8; r++) {
+      await store.appendToStream('cache-a', { type: 'Next', data: { r } }, { expectedRevision: BigInt(r - 1) });
+    }
+    expect(again.mock.calls.filter(([s]) => s === 'cache-a')).toHaveLength(1);
+    again.mockRestore();
+    for (const stream of streams) await expectChained(stream);
+  });
 });

@@ -128,8 +128,13 @@ export function* readStoredRowPages(
   }
 }
 
+// By name, not `instanceof Error`: the native addon is loaded once per process, so its errors may come from another
+// realm's Error (jest runs each test file in its own).
 const isSqliteError = (e: unknown): e is Error & { code: string } =>
-  e instanceof Error && e.name === 'SqliteError' && typeof (e as { code?: unknown }).code === 'string';
+  typeof e === 'object' &&
+  e !== null &&
+  (e as { name?: unknown }).name === 'SqliteError' &&
+  typeof (e as { code?: unknown }).code === 'string';
 
 /** Where a subscription or a forwards read resumes: strictly after this position. */
 const positionOf = (p: Position | 'start' | 'end', head: () => bigint): bigint => {
@@ -210,6 +215,7 @@ export class SqliteEventStore implements EventStore {
       insertEvent: db.prepare(
         'INSERT INTO events (stream, revision, event_id, type, data, metadata, created) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
+      insertStream: db.prepare('INSERT INTO streams (name, last_revision) VALUES (?, ?)'),
       upsertStream: db.prepare(
         `INSERT INTO streams (name, last_revision) VALUES (?, ?)
          ON CONFLICT (name) DO UPDATE SET last_revision = excluded.last_revision, deleted = 0`,
@@ -365,6 +371,10 @@ export class SqliteEventStore implements EventStore {
   }
 
   private applyAppend(op: AppendOp, created: bigint): AppendResult {
+    if (op.expected === 'no_stream') {
+      const claimed = this.appendNewStream(op, created);
+      if (claimed !== null) return claimed;
+    }
     const row = this.s.getStream.get(op.stream) as StreamRow | undefined;
     // `last` is the physical last revision, which a soft delete keeps: EventStoreDB continues a recreated
     // stream from where it left off. `actual` is what callers see.
@@ -396,6 +406,35 @@ export class SqliteEventStore implements EventStore {
     try {
       this.s.upsertStream.run(op.stream, revision);
     } catch (error) {
+      throw op.events.length > 1 ? error : new HalfWritten(error);
+    }
+    return { nextExpectedRevision: revision, position: toPosition(position) };
+  }
+
+  /**
+   * An append at no_stream (an identity claim, the commonest append of all) without looking the stream up first:
+   * the stream's row is inserted before its events, and a stream that already has one (live or soft-deleted) fails
+   * that insert, which SQLite undoes by itself, and answers null for the general path to judge.
+   */
+  private appendNewStream(op: AppendOp, created: bigint): AppendResult | null {
+    try {
+      this.s.insertStream.run(op.stream, BigInt(op.events.length - 1));
+    } catch (error) {
+      // A WITHOUT ROWID table reports its primary key as a UNIQUE constraint.
+      if (isSqliteError(error) && CONSTRAINT_CODES.has(error.code)) return null;
+      throw error;
+    }
+    let revision = -1n;
+    let position = 0n;
+    try {
+      for (const e of op.events) {
+        revision++;
+        position = this.s.insertEvent.run(op.stream, revision, e.id, e.type, e.data, e.metadata, created)
+          .lastInsertRowid as bigint;
+      }
+    } catch (error) {
+      // The stream's row is written: a single event's failure must fail the transaction (several events have a
+      // savepoint, which undoes the row too).
       throw op.events.length > 1 ? error : new HalfWritten(error);
     }
     return { nextExpectedRevision: revision, position: toPosition(position) };
