@@ -6,12 +6,12 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEvent, Side, timestampFromDate, toKafkaRecord } from '@cx/contracts';
 import { httpCall, kafkaBrokers, tempDir, waitFor } from '@cx/testing';
 import { type Proc, startProcess } from '../../gateway/src/testing/cluster';
+import { webhooksGatewayEnv } from '../../../services/webhooks/src/testing/gateway-env.fixture';
+import { TRADES_TOPIC, tradeExecutedRecord } from '../../../services/webhooks/src/testing/kafka-inputs.fixture';
 import { WebhookReceiver } from '../../../services/webhooks/src/testing/webhook-receiver.fixture';
 
-const TRADES_TOPIC = 'cx.matching.trades.v1';
 const WAIT = { timeoutMs: 120_000, intervalMs: 100 };
 const TRADES = 3;
 
@@ -29,22 +29,15 @@ describe('webhooks delivery across a SIGKILL of the gateway mid-delivery', () =>
     await receiver.start();
     brokers = await kafkaBrokers();
     mkdirSync(join(dir.path, 'gateway'), { recursive: true });
-    const nowhere = 'http://127.0.0.1:9';
-    env = {
-      KAFKA_BROKERS: brokers.join(','),
-      CX_IDENTITY_TOPIC: `cx.test.identity-${run}.v1`,
-      CX_STORE: `sqlite:${join(dir.path, 'gateway', 'store.sqlite')}`,
-      CX_PRICING_GUIDANCE_URL: nowhere,
-      CX_MATCHING_URL: nowhere,
-      CX_METERING_URL: nowhere,
-      CX_BILLING_URL: nowhere,
-      CX_PROXY_TIMEOUT_MS: '2000',
-      CX_WEBHOOKS_ALLOW_PRIVATE: 'true',
-      CX_WEBHOOKS_ALLOW_HTTP: 'true',
-      CX_WEBHOOKS_POLL_MS: '50',
-      // The held request must still be open when the process is killed: the attempt's own timeout is far off.
-      CX_WEBHOOKS_TIMEOUT_MS: '600000',
-    };
+    env = webhooksGatewayEnv(
+      { brokers, run, storeFile: join(dir.path, 'gateway', 'store.sqlite') },
+      {
+        CX_WEBHOOKS_ALLOW_PRIVATE: 'true',
+        CX_WEBHOOKS_ALLOW_HTTP: 'true',
+        // The held request must still be open when the process is killed: the attempt's own timeout is far off.
+        CX_WEBHOOKS_TIMEOUT_MS: '600000',
+      },
+    );
     gateway = await startProcess('gateway', env);
   }, 180_000);
 
@@ -81,42 +74,18 @@ describe('webhooks delivery across a SIGKILL of the gateway mid-delivery', () =>
     await producer.connect();
     try {
       const now = new Date();
-      const messages = eventIds.map((eventId, n) => {
-        const tradeId = `t-${run}-${n}`;
-        return toKafkaRecord(
-          TRADES_TOPIC,
-          createEvent(TRADES_TOPIC, {
-            envelope: {
-              eventId,
-              aggregateId: tradeId,
-              occurredAt: timestampFromDate(now),
-              recordedAt: timestampFromDate(now),
-              correlationId: eventId,
-              causationId: eventId,
-              source: { streamId: `trade-${tradeId}`, streamRevision: 0n, position: { commit: 1n, prepare: 1n } },
-              actor: { keyId: '', role: '', service: 'matching' },
-            },
-            event: {
-              case: 'tradeExecuted',
-              value: {
-                tradeId,
-                instrumentId: 'nvidia-h100-sxm-80g.cn-east-1.2026-03-11',
-                resourceClass: 'nvidia-h100-sxm-80g',
-                region: 'cn-east-1',
-                deliveryDay: '2026-03-11',
-                price: { amount: '25.5', currency: 'CNY' },
-                quantity: '1',
-                buyOrderId: `o-b-${n}`,
-                sellOrderId: `o-s-${n}`,
-                buyerAccountId: buyerAcct,
-                sellerAccountId: sellerAcct,
-                aggressorSide: Side.BID,
-                sequence: BigInt(n + 1),
-              },
-            },
-          }),
-        );
-      });
+      const messages = eventIds.map((eventId, n) =>
+        tradeExecutedRecord({
+          eventId,
+          tradeId: `t-${run}-${n}`,
+          buyOrderId: `o-b-${n}`,
+          sellOrderId: `o-s-${n}`,
+          buyerAccountId: buyerAcct,
+          sellerAccountId: sellerAcct,
+          sequence: BigInt(n + 1),
+          at: now,
+        }),
+      );
       await producer.send({ topic: TRADES_TOPIC, acks: -1, messages });
     } finally {
       await producer.disconnect();

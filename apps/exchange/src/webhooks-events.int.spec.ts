@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, type HttpCallArgs, type HttpReply, tempDir, waitFor } from '@cx/testing';
 import { type EmbeddedApp, startEmbedded } from './testing/embedded-app';
+import { openTenants } from '../../../services/webhooks/src/testing/tenants.fixture';
 import { type Received, WebhookReceiver } from '../../../services/webhooks/src/testing/webhook-receiver.fixture';
 
 const T0 = new Date('2026-03-10T08:00:00Z');
@@ -35,7 +36,6 @@ describe('webhooks: allocation, cancellation, guidance and halt events in the em
   const clock = new SimulatedClock(T0);
   const receiver = new WebhookReceiver();
   let r: EmbeddedApp;
-  let admin: string;
   let seller: string;
   let buyer: string;
   let other: string;
@@ -48,27 +48,14 @@ describe('webhooks: allocation, cancellation, guidance and halt events in the em
   beforeAll(async () => {
     await receiver.start();
     r = await startEmbedded(join(dir.path, 'cx.sqlite'), clock, { webhooks: WEBHOOKS });
-    admin = r.adminKey as string;
-    for (const [accountId, kind] of [
-      ['prov-1', 'provider'],
-      ['buy-1', 'buyer'],
-      ['other-1', 'buyer'],
-    ]) {
-      expect((await call('POST', '/v1/accounts', admin, { accountId, legalName: accountId, kind })).status).toBe(201);
-    }
-    const key = async (role: string, accounts: string[]) =>
-      (await call('POST', '/v1/keys', admin, { role, accounts })).body.key as string;
-    seller = await key('trader', ['prov-1']);
-    buyer = await key('trader', ['buy-1']);
-    other = await key('trader', ['other-1']);
-    regulator = await key('regulator', []);
-    for (const [transferId, account] of [
-      ['dep-b', 'buy-1'],
-      ['dep-o', 'other-1'],
-    ]) {
-      const dep = { transferId, account, amount: '100000.00', currency: 'CNY' };
-      expect((await call('POST', '/v1/ledger/deposits', admin, dep)).status).toBe(201);
-    }
+    const tenants = await openTenants(call, r.adminKey as string, {
+      deposits: [
+        ['dep-b', 'buy-1'],
+        ['dep-o', 'other-1'],
+      ],
+    });
+    ({ seller, buyer, other } = tenants);
+    regulator = await tenants.key('regulator', []);
     for (const [who, k] of [
       ['buyer', buyer],
       ['seller', seller],

@@ -7,11 +7,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEvent, timestampFromDate, toKafkaRecord } from '@cx/contracts';
 import { httpCall, kafkaBrokers, tempDir, waitFor } from '@cx/testing';
 import { type Proc, startProcess } from '../../gateway/src/testing/cluster';
+import { webhooksGatewayEnv } from '../../../services/webhooks/src/testing/gateway-env.fixture';
+import { SETTLEMENTS_TOPIC, settlementPostedRecord } from '../../../services/webhooks/src/testing/kafka-inputs.fixture';
 
-const SETTLEMENTS_TOPIC = 'cx.billing.settlements.v1';
 const WAIT = { timeoutMs: 120_000, intervalMs: 100 };
 
 interface Alert {
@@ -32,18 +32,7 @@ describe('webhooks alert state across a gateway restart, over Kafka', () => {
   beforeAll(async () => {
     brokers = await kafkaBrokers();
     mkdirSync(join(dir.path, 'gateway'), { recursive: true });
-    const nowhere = 'http://127.0.0.1:9';
-    env = {
-      KAFKA_BROKERS: brokers.join(','),
-      CX_IDENTITY_TOPIC: `cx.test.identity-${run}.v1`,
-      CX_STORE: `sqlite:${join(dir.path, 'gateway', 'store.sqlite')}`,
-      CX_PRICING_GUIDANCE_URL: nowhere,
-      CX_MATCHING_URL: nowhere,
-      CX_METERING_URL: nowhere,
-      CX_BILLING_URL: nowhere,
-      CX_PROXY_TIMEOUT_MS: '2000',
-      CX_WEBHOOKS_POLL_MS: '50',
-    };
+    env = webhooksGatewayEnv({ brokers, run, storeFile: join(dir.path, 'gateway', 'store.sqlite') });
     gateway = await startProcess('gateway', env);
   }, 180_000);
 
@@ -78,37 +67,16 @@ describe('webhooks alert state across a gateway restart, over Kafka', () => {
     const producer = new Kafka({ clientId: `cx-test-${run}`, brokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     const settle = async (n: number) => {
-      const eventId = randomUUID();
-      const settlementId = `s-${run}-${n}`;
-      const now = new Date();
-      const ev = createEvent(SETTLEMENTS_TOPIC, {
-        envelope: {
-          eventId,
-          aggregateId: settlementId,
-          occurredAt: timestampFromDate(now),
-          recordedAt: timestampFromDate(now),
-          correlationId: eventId,
-          causationId: eventId,
-          source: { streamId: `settlement-${settlementId}`, streamRevision: 0n, position: { commit: 1n, prepare: 1n } },
-          actor: { keyId: '', role: '', service: 'billing' },
-        },
-        event: {
-          case: 'settlementPosted',
-          value: {
-            settlementId,
-            period: '2026-03-10',
-            subject: { case: 'allocationId', value: `alloc-${run}-${n}` },
-            buyerAccountId: acct,
-            providerAccountId: `prov-${run}`,
-            quantity: '1',
-            unit: 'accelerator-hour',
-            amount: { amount: '60.00', currency: 'CNY' },
-            buyerFee: { amount: '0.00', currency: 'CNY' },
-            transferIds: [],
-          },
-        },
+      const record = settlementPostedRecord({
+        eventId: randomUUID(),
+        settlementId: `s-${run}-${n}`,
+        allocationId: `alloc-${run}-${n}`,
+        buyerAccountId: acct,
+        providerAccountId: `prov-${run}`,
+        amount: '60.00',
+        at: new Date(),
       });
-      await producer.send({ topic: SETTLEMENTS_TOPIC, acks: -1, messages: [toKafkaRecord(SETTLEMENTS_TOPIC, ev)] });
+      await producer.send({ topic: SETTLEMENTS_TOPIC, acks: -1, messages: [record] });
     };
     try {
       // 60 fires the 50 rule (which shows the settlement was heard) and not yet the 100 one.

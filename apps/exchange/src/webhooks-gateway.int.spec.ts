@@ -6,12 +6,11 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { createEvent, Side, timestampFromDate, toKafkaRecord } from '@cx/contracts';
 import { httpCall, kafkaBrokers, tempDir, waitFor } from '@cx/testing';
 import { type Proc, startProcess } from '../../gateway/src/testing/cluster';
+import { webhooksGatewayEnv } from '../../../services/webhooks/src/testing/gateway-env.fixture';
+import { TRADES_TOPIC, tradeExecutedRecord } from '../../../services/webhooks/src/testing/kafka-inputs.fixture';
 import { WebhookReceiver } from '../../../services/webhooks/src/testing/webhook-receiver.fixture';
-
-const TRADES_TOPIC = 'cx.matching.trades.v1';
 
 describe('webhooks at the gateway, over Kafka', () => {
   const dir = tempDir('cx-webhooks-gw-');
@@ -28,20 +27,13 @@ describe('webhooks at the gateway, over Kafka', () => {
     brokers = await kafkaBrokers();
     mkdirSync(join(dir.path, 'gateway'), { recursive: true });
     // Upstreams that answer nothing: a proxied route shows up as 502, a route the gateway serves does not.
-    const nowhere = 'http://127.0.0.1:9';
-    gateway = await startProcess('gateway', {
-      KAFKA_BROKERS: brokers.join(','),
-      CX_IDENTITY_TOPIC: `cx.test.identity-${run}.v1`,
-      CX_STORE: `sqlite:${join(dir.path, 'gateway', 'store.sqlite')}`,
-      CX_PRICING_GUIDANCE_URL: nowhere,
-      CX_MATCHING_URL: nowhere,
-      CX_METERING_URL: nowhere,
-      CX_BILLING_URL: nowhere,
-      CX_PROXY_TIMEOUT_MS: '2000',
-      CX_WEBHOOKS_ALLOW_PRIVATE: 'true',
-      CX_WEBHOOKS_ALLOW_HTTP: 'true',
-      CX_WEBHOOKS_POLL_MS: '50',
-    });
+    gateway = await startProcess(
+      'gateway',
+      webhooksGatewayEnv(
+        { brokers, run, storeFile: join(dir.path, 'gateway', 'store.sqlite') },
+        { CX_WEBHOOKS_ALLOW_PRIVATE: 'true', CX_WEBHOOKS_ALLOW_HTTP: 'true' },
+      ),
+    );
     admin = /Admin API key: (\S+)/.exec(gateway.output())?.[1] ?? '';
     expect(admin).toMatch(/^cx_/);
   }, 180_000);
@@ -86,41 +78,20 @@ describe('webhooks at the gateway, over Kafka', () => {
 
     const eventId = randomUUID();
     const tradeId = `t-${run}`;
-    const now = new Date();
-    const ev = createEvent(TRADES_TOPIC, {
-      envelope: {
-        eventId,
-        aggregateId: tradeId,
-        occurredAt: timestampFromDate(now),
-        recordedAt: timestampFromDate(now),
-        correlationId: eventId,
-        causationId: eventId,
-        source: { streamId: `trade-${tradeId}`, streamRevision: 0n, position: { commit: 1n, prepare: 1n } },
-        actor: { keyId: '', role: '', service: 'matching' },
-      },
-      event: {
-        case: 'tradeExecuted',
-        value: {
-          tradeId,
-          instrumentId: 'nvidia-h100-sxm-80g.cn-east-1.2026-03-11',
-          resourceClass: 'nvidia-h100-sxm-80g',
-          region: 'cn-east-1',
-          deliveryDay: '2026-03-11',
-          price: { amount: '25.5', currency: 'CNY' },
-          quantity: '1',
-          buyOrderId: 'o-b',
-          sellOrderId: 'o-s',
-          buyerAccountId: buyerAcct,
-          sellerAccountId: sellerAcct,
-          aggressorSide: Side.BID,
-          sequence: 1n,
-        },
-      },
+    const record = tradeExecutedRecord({
+      eventId,
+      tradeId,
+      buyOrderId: 'o-b',
+      sellOrderId: 'o-s',
+      buyerAccountId: buyerAcct,
+      sellerAccountId: sellerAcct,
+      sequence: 1n,
+      at: new Date(),
     });
     const producer = new Kafka({ clientId: `cx-test-${run}`, brokers, logLevel: logLevel.NOTHING }).producer();
     await producer.connect();
     try {
-      await producer.send({ topic: TRADES_TOPIC, acks: -1, messages: [toKafkaRecord(TRADES_TOPIC, ev)] });
+      await producer.send({ topic: TRADES_TOPIC, acks: -1, messages: [record] });
     } finally {
       await producer.disconnect();
     }

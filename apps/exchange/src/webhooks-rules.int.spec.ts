@@ -8,6 +8,7 @@ import type { RecordedEvent } from '@cx/event-store';
 import { SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, type HttpCallArgs, type HttpReply, tempDir, waitFor } from '@cx/testing';
 import { type EmbeddedApp, startEmbedded } from './testing/embedded-app';
+import { openTenants } from '../../../services/webhooks/src/testing/tenants.fixture';
 import { WebhookReceiver } from '../../../services/webhooks/src/testing/webhook-receiver.fixture';
 
 const T0 = new Date('2026-03-10T08:00:00Z');
@@ -20,7 +21,6 @@ describe('alert rule deletion and redelivery, recorded with who asked', () => {
   const clock = new SimulatedClock(T0);
   const receiver = new WebhookReceiver();
   let r: EmbeddedApp;
-  let admin: string;
   let seller: string;
   let buyer: string;
   let other: string;
@@ -58,21 +58,7 @@ describe('alert rule deletion and redelivery, recorded with who asked', () => {
   beforeAll(async () => {
     await receiver.start();
     r = await startEmbedded(join(dir.path, 'cx.sqlite'), clock, { webhooks: WEBHOOKS });
-    admin = r.adminKey as string;
-    for (const [accountId, kind] of [
-      ['prov-1', 'provider'],
-      ['buy-1', 'buyer'],
-      ['other-1', 'buyer'],
-    ]) {
-      expect((await call('POST', '/v1/accounts', admin, { accountId, legalName: accountId, kind })).status).toBe(201);
-    }
-    const key = async (role: string, accounts: string[]) =>
-      (await call('POST', '/v1/keys', admin, { role, accounts })).body.key as string;
-    seller = await key('trader', ['prov-1']);
-    buyer = await key('trader', ['buy-1']);
-    other = await key('trader', ['other-1']);
-    const dep = { transferId: 'dep-b', account: 'buy-1', amount: '100000.00', currency: 'CNY' };
-    expect((await call('POST', '/v1/ledger/deposits', admin, dep)).status).toBe(201);
+    ({ seller, buyer, other } = await openTenants(call, r.adminKey as string, { deposits: [['dep-b', 'buy-1']] }));
   });
 
   afterAll(async () => {

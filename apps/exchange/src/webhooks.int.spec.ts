@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { SimulatedClock } from '@cx/shared-kernel';
 import { httpCall, type HttpCallArgs, type HttpReply, tempDir, waitFor } from '@cx/testing';
 import { type EmbeddedApp, startEmbedded } from './testing/embedded-app';
+import { openTenants } from '../../../services/webhooks/src/testing/tenants.fixture';
 import { WebhookReceiver } from '../../../services/webhooks/src/testing/webhook-receiver.fixture';
 
 const T0 = new Date('2026-03-10T08:00:00Z');
@@ -79,25 +80,12 @@ describe('webhooks in the embedded exchange', () => {
     await receiver.start();
     r = await startEmbedded(file, clock, { webhooks: WEBHOOKS });
     admin = r.adminKey as string;
-    for (const [accountId, kind] of [
-      ['prov-1', 'provider'],
-      ['buy-1', 'buyer'],
-      ['other-1', 'buyer'],
-    ]) {
-      expect((await call('POST', '/v1/accounts', admin, { accountId, legalName: accountId, kind })).status).toBe(201);
-    }
-    const key = async (role: string, accounts: string[]) =>
-      (await call('POST', '/v1/keys', admin, { role, accounts })).body.key as string;
-    seller = await key('trader', ['prov-1']);
-    buyer = await key('trader', ['buy-1']);
-    other = await key('trader', ['other-1']);
-    for (const [transferId, account] of [
-      ['dep-b', 'buy-1'],
-      ['dep-o', 'other-1'],
-    ]) {
-      const dep = { transferId, account, amount: '100000.00', currency: 'CNY' };
-      expect((await call('POST', '/v1/ledger/deposits', admin, dep)).status).toBe(201);
-    }
+    ({ seller, buyer, other } = await openTenants(call, admin, {
+      deposits: [
+        ['dep-b', 'buy-1'],
+        ['dep-o', 'other-1'],
+      ],
+    }));
   });
 
   afterAll(async () => {
