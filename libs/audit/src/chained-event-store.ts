@@ -108,6 +108,10 @@ export class ChainedEventStore implements EventStore {
     }));
     const write: Batch = { events: batch, resendable };
     if (typeof expected === 'bigint') return this.appendExact(stream, write, expected);
+    // A claim of a new stream with ids generated here (an identity claim) needs no place in the stream's queue:
+    // the store writes it or refuses it, and an overlapping append to the same stream meets a wrong expected
+    // version and is judged again, as one from another process would be. The queue only saves such retries.
+    if (expected === 'no_stream' && !resendable && !this.queues.has(stream)) return this.appendNoStream(stream, write);
     return this.serialised(stream, () =>
       expected === 'no_stream' ? this.appendNoStream(stream, write) : this.appendLatest(stream, write, expected),
     );

@@ -132,22 +132,23 @@ const judge = (
   if ('code' in by) return { index, source: u.source, id: u.id, status: 'rejected', ...by };
   const who = authorise(u, by, views);
   if ('code' in who) return { index, source: u.source, id: u.id, status: 'rejected', ...who };
+  // Keys in canonical (sorted) order, as the dimensions are: the audit chain hashes such an event as it is.
   const data: UsageRecordedData = {
-    source: u.source,
-    id: u.id,
-    type: u.type,
-    subject: u.subject,
-    subjectKind: who.subjectKind,
-    offerId: u.offerId,
-    meter: u.meter.key,
-    quantity: u.quantity,
-    time: u.time,
     dimensions: u.dimensions,
-    reporterRole: who.role,
-    reporterAccount: who.account,
-    recordedAt,
+    id: u.id,
     // Still accepted: a closed period's statement is never edited; billing books late usage in the next one.
     late: inIntervals(views.closedPeriods, Date.parse(u.time)),
+    meter: u.meter.key,
+    offerId: u.offerId,
+    quantity: u.quantity,
+    recordedAt,
+    reporterAccount: who.account,
+    reporterRole: who.role,
+    source: u.source,
+    subject: u.subject,
+    subjectKind: who.subjectKind,
+    time: u.time,
+    type: u.type,
   };
   return { index, stream: usageStream(u.source, u.id), data };
 };

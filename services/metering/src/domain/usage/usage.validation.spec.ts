@@ -29,6 +29,15 @@ describe('usage validation', () => {
     expect(validateUsage(event({}, { quantity: '0.000001' }), ctx)).toHaveProperty('ok');
   });
 
+  it('keeps dimensions in key order and refuses one named __proto__ (which an assignment would drop)', () => {
+    const v = validateUsage(event({}, { dimensions: { zone: 'b', gpu: 'g-1', Az: 'x' } }), ctx);
+    expect('ok' in v && Object.keys(v.ok.dimensions)).toEqual(['Az', 'gpu', 'zone']);
+    const proto = validateUsage(event({}, { dimensions: JSON.parse('{"__proto__":"x","gpu":"g"}') as object }), ctx);
+    expect(proto).toEqual({
+      rejected: expect.objectContaining({ code: 'METERING.INVALID_FIELD', field: 'data.dimensions.__proto__' }),
+    });
+  });
+
   it('refuses with the first failing check', () => {
     const table: [string, unknown, string, string][] = [
       ['not an object', [1], 'METERING.INVALID_EVENT', ''],

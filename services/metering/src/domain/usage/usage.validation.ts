@@ -105,13 +105,19 @@ export const validateUsage = (raw: unknown, ctx: ValidationContext): { ok: Valid
         `data.dimensions must be an object of at most ${MAX_DIMENSIONS} strings`,
       );
     }
-    for (const [k, v] of Object.entries(data.dimensions)) {
+    // In key order, so the recorded event is already in canonical form (the audit chain then hashes it without a
+    // sorted copy).
+    for (const [k, v] of Object.entries(data.dimensions).sort(([a], [b]) => (a < b ? -1 : 1))) {
       if (typeof v !== 'string' || v.length > MAX_ID_LENGTH || k.length > 64) {
         return reject(
           'METERING.INVALID_FIELD',
           `data.dimensions.${k.slice(0, 64)}`,
           'a dimension is a string of at most 256 characters',
         );
+      }
+      // An assignment to __proto__ would set the prototype (and drop the dimension) instead of storing it.
+      if (k === '__proto__') {
+        return reject('METERING.INVALID_FIELD', 'data.dimensions.__proto__', 'a dimension may not be named __proto__');
       }
       dimensions[k] = v;
     }
