@@ -272,6 +272,19 @@ export interface ChainedEvent extends UnchainedEvent {
  * (the caller's objects are not changed), each with the canonical JSON text of its data (the text that was hashed)
  * and of its metadata, and the hash of the last one.
  */
+/**
+ * The metadata a chained event carries before its hash: the caller's, less any chain fields, plus `cx.prevHash`, in
+ * canonical key order. Built without `delete`, which would leave a slow dictionary-mode object to serialise.
+ */
+const chainMetadata = (given: EventMetadata, prev: string | null): EventMetadata => {
+  const keys = Object.keys(given).filter((k) => k !== HASH && k !== PREV_HASH);
+  keys.push(PREV_HASH);
+  keys.sort();
+  const out: Record<string, unknown> = {};
+  for (const k of keys) setMember(out, k, k === PREV_HASH ? prev : sortKeysDeep(given[k]));
+  return out as EventMetadata;
+};
+
 export const chainBatch = (
   stream: string,
   firstRevision: bigint,
@@ -284,8 +297,7 @@ export const chainBatch = (
     const e = events[i] as UnchainedEvent;
     // Written with keys in canonical order, so verify's fast path (native JSON.stringify) applies on read. Data
     // already in that order (and so already a copy-free JSON value) is not copied.
-    const metadata = sortKeysDeep({ ...e.metadata, [PREV_HASH]: prev, [HASH]: undefined }) as EventMetadata;
-    delete metadata[HASH];
+    const metadata = chainMetadata(e.metadata, prev);
     const data = alreadyCanonical(e.data) ? e.data : sortKeysDeep(e.data);
     const dataText = data === e.data ? (JSON.stringify(data) as string) : fastCanonicalJson(data);
     const hash = sha256Hex(
