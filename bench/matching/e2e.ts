@@ -1,10 +1,12 @@
 // End-to-end matching benchmark: orders through the application layer (the engine HTTP uses), decided by the
-// core and made durable in the embedded SQLite store (same pragmas as production: WAL, synchronous=FULL). Many
+// core and made durable in the store the exchange runs (SQLite, same pragmas as production: WAL, synchronous=FULL,
+// wrapped in the audit hash chain as apps/exchange/src/main.ts wraps it). Many
 // books run in parallel so group commit batches their appends; latency is measured from the command to its
 // durable append (the engine resolves only then). The lead calls runE2e from bench/matching/main.ts.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ChainedEventStore } from '../../libs/audit/src';
 import { SqliteEventStore } from '../../libs/event-store/src';
 import { newId, systemClock } from '../../libs/shared-kernel/src';
 import { MatchingEngine } from '../../services/matching/src/application/matching.engine';
@@ -28,7 +30,8 @@ export const runE2e = async (opts: E2eOptions = {}): Promise<{ ordersPerS: numbe
   const books = opts.books ?? 64;
   const concurrency = opts.concurrency ?? 4_096;
   const dir = mkdtempSync(join(tmpdir(), 'cx-bench-matching-'));
-  const store = SqliteEventStore.open(join(dir, 'cx.sqlite'));
+  const sqlite = SqliteEventStore.open(join(dir, 'cx.sqlite'));
+  const store = new ChainedEventStore(sqlite);
   const config = matchingConfig({ maxGuidanceLagMs: 30 * 86_400_000 });
   const engine = new MatchingEngine({ store, clock: systemClock, config });
   try {
@@ -77,7 +80,7 @@ export const runE2e = async (opts: E2eOptions = {}): Promise<{ ordersPerS: numbe
     };
     await drive(Math.max(1, Math.floor(orders / 10)), null);
     const latencies = new Float64Array(orders);
-    const commitsBefore = store.stats.commits;
+    const commitsBefore = sqlite.stats.commits;
     const ms = await drive(orders, latencies);
     latencies.sort();
     const result = {
@@ -87,7 +90,7 @@ export const runE2e = async (opts: E2eOptions = {}): Promise<{ ordersPerS: numbe
     process.stderr.write(
       `matching e2e: ${orders} orders on ${books} books, ${concurrency} in flight: ${result.ordersPerS} orders/s, ` +
         `p50 ${percentile(latencies, 0.5).toFixed(2)} ms, p99 ${result.p99Ms} ms, ` +
-        `${store.stats.commits - commitsBefore} group commits\n`,
+        `${sqlite.stats.commits - commitsBefore} group commits\n`,
     );
     return result;
   } finally {
