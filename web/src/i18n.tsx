@@ -284,7 +284,7 @@ const zh: Record<MessageKey, string> = {
   'ledger.posted': '已过账',
   'ledger.pending': '待过账',
   'ledger.transfers': '转账记录',
-  'ledger.code': '类型',
+  'ledger.code': '代码',
   'audit.verify': '校验存储',
   'audit.run': '运行校验',
   'audit.progress': '进度',
