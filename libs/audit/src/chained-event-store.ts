@@ -209,7 +209,7 @@ export class ChainedEventStore implements EventStore {
       !batch.resendable ||
       (before !== null && comparePositions(result.position, before) > 0 && !this.uncertain.has(stream));
     if (wrote) {
-      this.remember(stream, { revision: result.nextExpectedRevision, hash: lastHash });
+      this.heads.set(stream, { revision: result.nextExpectedRevision, hash: lastHash });
     } else {
       await this.readHead(stream, result.nextExpectedRevision);
     }
@@ -223,7 +223,7 @@ export class ChainedEventStore implements EventStore {
     try {
       for await (const e of this.inner.readStream(stream, { fromRevision: revision, maxCount: 1 })) {
         if (e.revision !== revision) break;
-        this.remember(stream, {
+        this.heads.set(stream, {
           revision,
           hash: typeof e.metadata[HASH] === 'string' ? (e.metadata[HASH] as string) : null,
         });
@@ -281,7 +281,7 @@ export class ChainedEventStore implements EventStore {
       for await (const e of this.inner.readStream(stream, { fromRevision: revision, maxCount: 1 })) {
         if (e.revision !== revision) break;
         const hash = typeof e.metadata[HASH] === 'string' ? (e.metadata[HASH] as string) : null;
-        this.remember(stream, { revision, hash });
+        this.heads.set(stream, { revision, hash });
         return hash;
       }
     } catch (e) {
@@ -306,10 +306,6 @@ export class ChainedEventStore implements EventStore {
       if (!(e instanceof StreamNotFound)) throw e;
     }
     return null;
-  }
-
-  private remember(stream: string, head: Head): void {
-    this.heads.set(stream, head);
   }
 
   /** Runs `op` after every earlier queued op on the same stream in this process has settled. */
