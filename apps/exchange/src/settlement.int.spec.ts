@@ -396,6 +396,8 @@ describe('settlement in the embedded exchange', () => {
     const text = await res.text();
     expect(text).toMatch(/cx_events_appended_total\{type="TradeExecuted"\} [1-9]/);
     expect(text).toMatch(/cx_events_appended_total\{type="PeriodClosed"\} [1-9]/);
+    // Usage is claimed many streams at a time (appendToStreams), and counted there too.
+    expect(text).toMatch(/cx_events_appended_total\{type="UsageRecorded"\} [1-9]/);
     expect(text).toMatch(/cx_http_requests_total\{method="POST",route="\/v1\/orders",status="201"\} [1-9]/);
     expect(text).toMatch(/cx_http_request_duration_seconds_bucket\{le="0.1",method="GET"/);
     expect(text).toContain('cx_process_nodejs_eventloop_lag_seconds');

@@ -4,7 +4,7 @@ import { tempDir } from '@cx/testing';
 import { runEventStoreContract } from '../../event-store/src/event-store.contract';
 import { SqliteEventStore } from '../../event-store/src/sqlite/sqlite-event-store.adapter';
 import type { NewEvent, RecordedEvent } from '../../event-store/src/event-store.port';
-import { ChainedEventStore } from './chained-event-store';
+import { ChainedEventStore, deletedHeadStream } from './chained-event-store';
 import { HASH, PREV_HASH } from './hash-chain';
 import { storeSource } from './verify/sources';
 import { type VerifyReport, verifySources } from './verify/verify';
@@ -127,5 +127,68 @@ describe('ChainedEventStore on an acknowledged re-append (SQLite)', () => {
     expect(again.mock.calls.filter(([s]) => s === 'cache-a')).toHaveLength(1);
     again.mockRestore();
     for (const stream of streams) await expectChained(stream);
+  });
+});
+
+// appendToStreams chains claims of new streams together (sharing the work on a metadata object they have in
+// common) and sends them to the store in one call; everything else takes appendToStream's path.
+describe('ChainedEventStore.appendToStreams (SQLite)', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let inner: SqliteEventStore;
+
+  beforeEach(() => {
+    dir = tempDir('cx-audit-many-');
+    inner = SqliteEventStore.open(join(dir.path, 'events.db'));
+  });
+  afterEach(async () => {
+    await inner.close();
+    dir.remove();
+  });
+
+  const read = async (stream: string): Promise<RecordedEvent[]> => {
+    const events: RecordedEvent[] = [];
+    for await (const e of inner.readStream(stream)) events.push(e);
+    return events;
+  };
+
+  it('chains every claim, continues a deleted stream, keeps the caller metadata unchanged, and verifies clean', async () => {
+    const store = new ChainedEventStore(inner);
+    await store.appendToStream('claim-gone', [{ type: 'Old', data: {} }], { expectedRevision: 'no_stream' });
+    await store.deleteStream('claim-gone');
+    const [oldHead] = (await read(deletedHeadStream('claim-gone'))).map((e) => e.data as { hash: string });
+    await store.appendToStream('claim-kept', [{ type: 'Old', data: {} }], { expectedRevision: 'no_stream' });
+    // One metadata object for every claim, with keys out of order and a nested object: the caller's stays as given.
+    const metadata = { correlationId: 'c-9', actor: { role: 'integrator', keyId: 'k-1' }, causationId: 'c-8' };
+    const given = structuredClone(metadata);
+    const outcomes = await store.appendToStreams([
+      ...Array.from({ length: 50 }, (_, i) => ({
+        stream: `claim-${i}`,
+        events: [{ type: 'Claimed', data: { i, z: 1, a: 2 }, metadata }],
+        expectedRevision: 'no_stream' as const,
+      })),
+      { stream: 'claim-gone', events: [{ type: 'Again', data: {}, metadata }], expectedRevision: 'no_stream' },
+      { stream: 'claim-kept', events: [{ type: 'Dup', data: {}, metadata }], expectedRevision: 'no_stream' },
+      { stream: 'claim-kept', events: [{ type: 'Next', data: {}, metadata }], expectedRevision: 0n },
+    ]);
+    expect(outcomes.map((o) => o.ok)).toEqual([...Array.from({ length: 51 }, () => true), false, true]);
+    expect(metadata).toEqual(given);
+    const first = (await read('claim-7'))[0] as RecordedEvent;
+    expect(first.metadata[PREV_HASH]).toBeNull();
+    expect(first.metadata).toMatchObject(given);
+    // A recreated stream continues the chain of its old life (the head its delete recorded).
+    const again = await read('claim-gone');
+    expect(again.map((e) => e.type)).toEqual(['Again']);
+    expect(again[0]?.metadata[PREV_HASH]).toBe(oldHead?.hash);
+    // The next append to a claimed stream chains to the hash the claim left (from the head cache, no read back).
+    const reads = jest.spyOn(inner, 'readStream');
+    await store.appendToStream('claim-7', { type: 'Next', data: {} }, { expectedRevision: 0n });
+    expect(reads.mock.calls.filter(([s]) => s === 'claim-7')).toEqual([]);
+    reads.mockRestore();
+    const seven = await read('claim-7');
+    expect(seven[1]?.metadata[PREV_HASH]).toBe(seven[0]?.metadata[HASH]);
+    const report = await verifySources([storeSource('events.db', inner)]);
+    expect(report.violations).toEqual([]);
+    expect(report.clean).toBe(true);
+    expect(report.eventsChecked).toBeGreaterThanOrEqual(55);
   });
 });

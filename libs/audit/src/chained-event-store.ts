@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type AppendOutcome,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
@@ -8,6 +9,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   StreamNotFound,
   type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
@@ -18,7 +20,7 @@ import {
 } from '@cx/event-store';
 // validateAppend is the adapters' shared validation; until @cx/event-store exports it, it is imported by path.
 import { validateAppend, validateExpectedRevision, validateStreamName } from '@cx/event-store';
-import { HASH, type ChainedEvent, chainBatch, type UnchainedEvent } from './hash-chain';
+import { HASH, type ChainedEvent, chainBatch, type MetadataMemo, type UnchainedEvent } from './hash-chain';
 
 // A decorator that puts every event any service appends on its stream's hash chain (hash-chain.ts), so no writer
 // can forget. Reads pass through untouched.
@@ -66,6 +68,14 @@ interface Head {
 /** The chained events as the inner store takes them: with the texts that were hashed, so it stores them as they are. */
 const toNewEvents = (events: ChainedEvent[]): NewEvent[] => events.map(({ text, ...e }) => attachJsonText(e, text));
 
+/** An event as chainBatch takes it, with its id fixed before hashing (the hash covers it; stores hand ids back in lower case). */
+const unchained = (e: NewEvent, id: string): UnchainedEvent => ({
+  id: id.toLowerCase(),
+  type: e.type,
+  data: e.data,
+  metadata: e.metadata ?? {},
+});
+
 export class ChainedEventStore implements EventStore {
   private readonly maxAttempts: number;
   /** stream → the hash of the event at `revision`. Events never change, so an entry never goes stale. */
@@ -99,13 +109,7 @@ export class ChainedEventStore implements EventStore {
     const list = Array.isArray(events) ? events : [events];
     // Only a batch whose ids all come from the caller can be a re-send the store acknowledges without writing.
     const resendable = list.every((e) => e.id !== undefined);
-    const batch: UnchainedEvent[] = list.map((e) => ({
-      // Ids are fixed before hashing because the hash covers them; stores hand them back in lower case.
-      id: e.id === undefined ? randomUUID() : e.id.toLowerCase(),
-      type: e.type,
-      data: e.data,
-      metadata: e.metadata ?? {},
-    }));
+    const batch: UnchainedEvent[] = list.map((e) => unchained(e, e.id === undefined ? randomUUID() : e.id));
     const write: Batch = { events: batch, resendable };
     if (typeof expected === 'bigint') return this.appendExact(stream, write, expected);
     // A claim of a new stream with ids generated here (an identity claim) needs no place in the stream's queue:
@@ -115,6 +119,72 @@ export class ChainedEventStore implements EventStore {
     return this.serialised(stream, () =>
       expected === 'no_stream' ? this.appendNoStream(stream, write) : this.appendLatest(stream, write, expected),
     );
+  }
+
+  /**
+   * Each append as appendToStream would make it. Claims of new streams with ids generated here (appendToStream's
+   * unqueued no_stream path) are chained together, sharing the work on metadata objects they have in common, and
+   * reach the store in one appendToStreams call; every other append takes appendToStream's own path.
+   */
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]> {
+    const settle = (p: Promise<AppendResult>): Promise<AppendOutcome> =>
+      p.then(
+        (result): AppendOutcome => ({ ok: true, result }),
+        (error: unknown): AppendOutcome => ({ ok: false, error }),
+      );
+    const outcomes = new Array<AppendOutcome | Promise<AppendOutcome>>(appends.length);
+    const claims: { index: number; stream: string; events: UnchainedEvent[] }[] = [];
+    for (let index = 0; index < appends.length; index++) {
+      const { stream, events, expectedRevision } = appends[index] as StreamAppend;
+      try {
+        validateAppend(stream, events, expectedRevision);
+      } catch (error) {
+        outcomes[index] = { ok: false, error };
+        continue;
+      }
+      const list = Array.isArray(events) ? events : [events];
+      const claim =
+        expectedRevision === 'no_stream' && !this.queues.has(stream) && list.every((e) => e.id === undefined);
+      if (!claim) {
+        outcomes[index] = settle(this.appendToStream(stream, events, { expectedRevision }));
+        continue;
+      }
+      claims.push({ index, stream, events: list.map((e) => unchained(e, randomUUID())) });
+    }
+    if (claims.length > 0) {
+      // A stream once deleted through this store continues its old chain: appendNoStream handles it.
+      const revisions = await Promise.all(claims.map((c) => this.inner.streamRevision(deletedHeadStream(c.stream))));
+      const memo: MetadataMemo = new Map();
+      const fresh: { index: number; stream: string; count: number; lastHash: string | null }[] = [];
+      const writes: StreamAppend[] = [];
+      claims.forEach((c, k) => {
+        if (revisions[k] !== 'no_stream') {
+          outcomes[c.index] = settle(this.appendNoStream(c.stream, { events: c.events, resendable: false }));
+          return;
+        }
+        const { events, lastHash } = chainBatch(c.stream, 0n, null, c.events, memo);
+        fresh.push({ index: c.index, stream: c.stream, count: events.length, lastHash });
+        writes.push({ stream: c.stream, events: toNewEvents(events), expectedRevision: 'no_stream' });
+      });
+      const written = await this.inner.appendToStreams(writes);
+      written.forEach((o, k) => {
+        const { index, stream, count, lastHash } = fresh[k] as (typeof fresh)[number];
+        outcomes[index] = o;
+        // write()'s bookkeeping for an append that provably wrote (its ids were generated here).
+        if (!o.ok) {
+          if (!(o.error instanceof WrongExpectedVersion)) this.uncertain.add(stream);
+          return;
+        }
+        if (this.highWater === null || comparePositions(o.result.position, this.highWater) > 0) {
+          this.highWater = o.result.position;
+        }
+        if (o.result.nextExpectedRevision === BigInt(count - 1)) {
+          this.heads.set(stream, { revision: o.result.nextExpectedRevision, hash: lastHash });
+        }
+        this.uncertain.delete(stream);
+      });
+    }
+    return Promise.all(outcomes);
   }
 
   private async appendExact(stream: string, batch: Batch, revision: bigint): Promise<AppendResult> {

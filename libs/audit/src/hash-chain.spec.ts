@@ -7,6 +7,7 @@ import {
   PREV_HASH,
   canonicalJson,
   chainBatch,
+  type MetadataMemo,
   eventHash,
   eventHashFromText,
   storedHashOfText,
@@ -150,6 +151,24 @@ describe('the hashed text', () => {
         expect(storedHashOfText(chained.text.metadata)).toBe(parsed.metadata[HASH]);
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('chainBatch with a memo (claims sharing one metadata object) writes exactly what it writes without (property)', () => {
+    const json = fc.dictionary(fc.string(), fc.jsonValue());
+    fc.assert(
+      fc.property(json, json, json, (meta, d1, d2) => {
+        const before = JSON.stringify(meta);
+        const memo: MetadataMemo = new Map();
+        const claim = (stream: string, data: unknown, m?: MetadataMemo) =>
+          chainBatch(stream, 0n, null, [{ id: base.id, type: 'T', data, metadata: meta }], m);
+        const withMemo = [claim('s-1', d1, memo), claim('s-2', d2, memo)];
+        expect(withMemo).toEqual([claim('s-1', d1), claim('s-2', d2)]);
+        // Each event its own metadata object; the caller's unchanged.
+        expect(withMemo[0]?.events[0]?.metadata).not.toBe(withMemo[1]?.events[0]?.metadata);
+        expect(JSON.stringify(meta)).toBe(before);
+      }),
+      { numRuns: 500 },
     );
   });
 

@@ -267,48 +267,79 @@ export interface ChainedEvent extends UnchainedEvent {
   text: { data: string; metadata: string };
 }
 
-/**
- * Sets the chain fields on a batch about to be written at `firstRevision`, after `prevHash`. Returns new events
- * (the caller's objects are not changed), each with the canonical JSON text of its data (the text that was hashed)
- * and of its metadata, and the hash of the last one.
- */
+/** The metadata a chained event carries before its hash, with its canonical text. */
+export interface ChainedMetadata {
+  metadata: EventMetadata;
+  text: string;
+  /** JSON.stringify writes `text` too (no member order that only canonicalisation fixes). */
+  plain: boolean;
+}
+
 /**
  * The metadata a chained event carries before its hash: the caller's, less any chain fields, plus `cx.prevHash`, in
  * canonical key order. Built without `delete`, which would leave a slow dictionary-mode object to serialise.
  */
-const chainMetadata = (given: EventMetadata, prev: string | null): EventMetadata => {
+const chainMetadata = (given: EventMetadata, prev: string | null): ChainedMetadata => {
   const keys = Object.keys(given).filter((k) => k !== HASH && k !== PREV_HASH);
   keys.push(PREV_HASH);
   keys.sort();
   const out: Record<string, unknown> = {};
   for (const k of keys) setMember(out, k, k === PREV_HASH ? prev : sortKeysDeep(given[k]));
-  return out as EventMetadata;
+  const plain = alreadyCanonical(out);
+  return {
+    metadata: out as EventMetadata,
+    text: plain ? (JSON.stringify(out) as string) : slowCanonicalJson(out),
+    plain,
+  };
 };
 
+/**
+ * Metadata objects already chained as the first event of a stream (`cx.prevHash` null) during one synchronous call:
+ * a writer claiming many streams at once gives them all the same metadata, which is then sorted and serialised
+ * once. Only valid while nothing can change those objects, so never kept beyond the call that made it.
+ */
+export type MetadataMemo = Map<EventMetadata, ChainedMetadata>;
+
+/**
+ * Sets the chain fields on a batch about to be written at `firstRevision`, after `prevHash`. Returns new events
+ * (the caller's objects are not changed), each with the canonical JSON text of its data (the text that was hashed)
+ * and of its metadata, and the hash of the last one.
+ */
 export const chainBatch = (
   stream: string,
   firstRevision: bigint,
   prevHash: string | null,
   events: readonly UnchainedEvent[],
+  memo?: MetadataMemo,
 ): { events: ChainedEvent[]; lastHash: string | null } => {
   let prev = prevHash;
   const out = new Array<ChainedEvent>(events.length);
   for (let i = 0; i < events.length; i++) {
     const e = events[i] as UnchainedEvent;
-    // Written with keys in canonical order, so verify's fast path (native JSON.stringify) applies on read. Data
-    // already in that order (and so already a copy-free JSON value) is not copied.
-    const metadata = chainMetadata(e.metadata, prev);
+    // Written with keys in canonical order, so verify's fast path (native JSON.stringify) applies on read.
+    let chained: ChainedMetadata;
+    let metadata: EventMetadata;
+    if (prev === null && memo !== undefined) {
+      chained = memo.get(e.metadata) ?? chainMetadata(e.metadata, null);
+      memo.set(e.metadata, chained);
+      // Each event its own object (its hash is set on it), members in the same order.
+      metadata = { ...chained.metadata };
+    } else {
+      chained = chainMetadata(e.metadata, prev);
+      metadata = chained.metadata;
+    }
+    // Data already in canonical order (and so already a copy-free JSON value) is not copied.
     const data = alreadyCanonical(e.data) ? e.data : sortKeysDeep(e.data);
     const dataText = data === e.data ? (JSON.stringify(data) as string) : fastCanonicalJson(data);
     const hash = sha256Hex(
-      envelopeText(
-        { stream, revision: firstRevision + BigInt(i), id: e.id, type: e.type },
-        dataText,
-        fastCanonicalJson(metadata),
-      ),
+      envelopeText({ stream, revision: firstRevision + BigInt(i), id: e.id, type: e.type }, dataText, chained.text),
     );
     metadata[HASH] = hash;
-    out[i] = { id: e.id, type: e.type, data, metadata, text: { data: dataText, metadata: JSON.stringify(metadata) } };
+    // What JSON.stringify would write with `cx.hash` added last, without walking the metadata again.
+    const metadataText = chained.plain
+      ? `${chained.text.slice(0, -1)}${HASH_MEMBER}${hash}"}`
+      : JSON.stringify(metadata);
+    out[i] = { id: e.id, type: e.type, data, metadata, text: { data: dataText, metadata: metadataText } };
     prev = hash;
   }
   return { events: out, lastHash: prev };

@@ -199,6 +199,95 @@ export const runEventStoreContract = (
       for (const r of results) expect(r.nextExpectedRevision).toBe(0n);
     });
 
+    // ------------------------------------------------------------ several streams in one call
+
+    it('appendToStreams makes each append as appendToStream would, each standing or falling alone', async () => {
+      const [a, b, c, d] = [freshStream(), freshStream(), freshStream(), freshStream()];
+      await store.appendToStream(b, evs(2), { expectedRevision: 'no_stream' });
+      const before = await store.headPosition();
+      const outcomes = await store.appendToStreams([
+        { stream: a, events: evs(2), expectedRevision: 'no_stream' },
+        { stream: b, events: ev('Late'), expectedRevision: 'no_stream' },
+        { stream: c, events: ev('Any') },
+        { stream: d, events: ev('First'), expectedRevision: 'no_stream' },
+        { stream: d, events: ev('Second'), expectedRevision: 'no_stream' },
+        { stream: b, events: ev('Next'), expectedRevision: 1n },
+        { stream: '', events: ev('Nowhere') },
+        { stream: c, events: [ev('Bad', { n: 1n })], expectedRevision: 0n },
+      ]);
+      const ok = (i: number): AppendResult => {
+        const o = outcomes[i];
+        if (!o?.ok) throw new Error(`outcome ${i} failed`);
+        return o.result;
+      };
+      const error = (i: number): unknown => {
+        const o = outcomes[i];
+        if (o === undefined || o.ok) throw new Error(`outcome ${i} succeeded`);
+        return o.error;
+      };
+      expect(outcomes).toHaveLength(8);
+      expect(ok(0).nextExpectedRevision).toBe(1n);
+      expect(ok(2).nextExpectedRevision).toBe(0n);
+      expect(ok(5).nextExpectedRevision).toBe(2n);
+      // Two claims of one stream: exactly one wins, the other meets it.
+      const winner = outcomes[3]?.ok ? 3 : 4;
+      const loser = 7 - winner;
+      expect(ok(winner).nextExpectedRevision).toBe(0n);
+      // b is at 1, or at 2 if the append at 1 in the same call came first.
+      for (const [i, actual] of [
+        [1, [1n, 2n]],
+        [loser, [0n]],
+      ] as const) {
+        const e = error(i);
+        expect(e).toBeInstanceOf(WrongExpectedVersion);
+        expect((e as WrongExpectedVersion).stream).toBe(i === 1 ? b : d);
+        expect((e as WrongExpectedVersion).expected).toBe('no_stream');
+        expect(actual).toContain((e as WrongExpectedVersion).actual);
+      }
+      expect(error(6)).toBeInstanceOf(InvalidAppend);
+      expect((error(6) as InvalidAppend).field).toBe('stream');
+      expect(error(7)).toBeInstanceOf(InvalidAppend);
+      expect((error(7) as InvalidAppend).field).toBe('events[0].data');
+      // Every write lands after everything before the call, each at its own position.
+      const positions = [ok(0), ok(2), ok(winner), ok(5)].map((r) => r.position);
+      for (const p of positions) expect(comparePositions(p, before as Position)).toBe(1);
+      expect(new Set(positions.map((p) => p.commit)).size).toBe(4);
+      // What the results say is what is stored, and the refused appends wrote nothing.
+      const readA = await collect(store.readStream(a));
+      expect(readA.map((e) => e.type)).toEqual(['Thing', 'Thing']);
+      expect(readA[1]?.position).toEqual(ok(0).position);
+      expect((await collect(store.readStream(b))).map((e) => e.type)).toEqual(['Thing', 'Thing', 'Next']);
+      expect((await collect(store.readStream(c))).map((e) => e.type)).toEqual(['Any']);
+      expect((await collect(store.readStream(d))).map((e) => e.type)).toEqual([winner === 3 ? 'First' : 'Second']);
+    });
+
+    it('appendToStreams claims many new streams at once, and an empty call writes nothing', async () => {
+      expect(await store.appendToStreams([])).toEqual([]);
+      const streams = Array.from({ length: 300 }, () => freshStream('claim'));
+      const metadata = { correlationId: 'c-1', causationId: 'c-1' };
+      const outcomes = await store.appendToStreams(
+        streams.map((stream, i) => ({
+          stream,
+          events: ev('Claimed', { i }, { metadata }),
+          expectedRevision: 'no_stream',
+        })),
+      );
+      const results = outcomes.map((o) => (o.ok ? o.result : null));
+      expect(results.every((r) => r?.nextExpectedRevision === 0n)).toBe(true);
+      const positions = results.map((r) => (r as AppendResult).position);
+      for (let i = 1; i < positions.length; i++)
+        expect(comparePositions(positions[i] as Position, positions[i - 1] as Position)).toBe(1);
+      // The same claims again are all refused, and change nothing.
+      const again = await store.appendToStreams(
+        streams.map((stream) => ({ stream, events: ev('Claimed', { again: true }), expectedRevision: 'no_stream' })),
+      );
+      expect(again.every((o) => !o.ok && o.error instanceof WrongExpectedVersion)).toBe(true);
+      const read = await collect(store.readStream(streams[123] as string));
+      expect(read.map((e) => e.data)).toEqual([{ i: 123 }]);
+      expect(read[0]?.metadata).toMatchObject(metadata);
+      expect(read[0]?.position).toEqual(positions[123]);
+    });
+
     // ------------------------------------------------------------ refused input
 
     const cyclic: Record<string, unknown> = { a: 1 };

@@ -90,12 +90,29 @@ export interface Subscription extends AsyncIterable<RecordedEvent> {
   unsubscribe(): Promise<void>;
 }
 
+/** One append of a call to appendToStreams. */
+export interface StreamAppend {
+  stream: string;
+  events: NewEvent | NewEvent[];
+  expectedRevision?: ExpectedRevision;
+}
+
+/** How one append of appendToStreams ended: what appendToStream would have resolved with, or rejected with. */
+export type AppendOutcome = { ok: true; result: AppendResult } | { ok: false; error: unknown };
+
 export interface EventStore {
   appendToStream(
     stream: string,
     events: NewEvent | NewEvent[],
     opts?: { expectedRevision?: ExpectedRevision },
   ): Promise<AppendResult>;
+  /**
+   * Several appends in one call, each exactly as appendToStream would make it were they all issued at once: each
+   * is validated, checked and written or refused alone (not a transaction across streams, and in no promised order
+   * between them), and its outcome, at its index, says which. For writers of many small streams at once (an identity claim per event): one call and one promise
+   * instead of one per stream. Rejects only when the store cannot take the call at all (closed).
+   */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]>;
   readStream(stream: string, opts?: ReadStreamOptions): AsyncIterable<RecordedEvent>;
   readAll(opts?: ReadAllOptions): AsyncIterable<RecordedEvent>;
   subscribeToAll(opts: SubscribeToAllOptions): Subscription;
@@ -120,3 +137,17 @@ export const parsePosition = (s: string): Position => {
   const commit = BigInt(m[1] as string);
   return { commit, prepare: m[2] === undefined ? commit : BigInt(m[2]) };
 };
+
+/**
+ * appendToStreams made of appendToStream calls, all issued at once: for a store (or a decorator) with nothing to
+ * share between the appends of one call.
+ */
+export const appendEach = (store: EventStore, appends: readonly StreamAppend[]): Promise<AppendOutcome[]> =>
+  Promise.all(
+    appends.map((a) =>
+      store.appendToStream(a.stream, a.events, { expectedRevision: a.expectedRevision }).then(
+        (result): AppendOutcome => ({ ok: true, result }),
+        (error: unknown): AppendOutcome => ({ ok: false, error }),
+      ),
+    ),
+  );

@@ -4,12 +4,14 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { Public } from '@cx/auth';
 import type {
+  AppendOutcome,
   AppendResult,
   EventStore,
   ExpectedRevision,
   NewEvent,
   ReadAllOptions,
   ReadStreamOptions,
+  StreamAppend,
   SubscribeToAllOptions,
   SubscribeToStreamOptions,
 } from '@cx/event-store';
@@ -213,6 +215,18 @@ export class MeteredEventStore implements EventStore {
     const r = await this.inner.appendToStream(stream, list, opts);
     this.metrics.appended(list);
     return r;
+  }
+
+  async appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]> {
+    const stamped = appends.map((a) => ({
+      ...a,
+      events: withCorrelationMetadata(Array.isArray(a.events) ? a.events : [a.events]),
+    }));
+    const outcomes = await this.inner.appendToStreams(stamped);
+    outcomes.forEach((o, i) => {
+      if (o.ok) this.metrics.appended((stamped[i] as StreamAppend).events as NewEvent[]);
+    });
+    return outcomes;
   }
 
   readStream(stream: string, opts?: ReadStreamOptions) {

@@ -19,7 +19,9 @@ import {
 } from '@eventstore/db-client';
 import { StreamNotFound, WrongExpectedVersion } from '../event-store.errors';
 import {
+  appendEach,
   comparePositions,
+  type AppendOutcome,
   type AppendResult,
   type EventFilter,
   type EventMetadata,
@@ -30,6 +32,7 @@ import {
   type ReadAllOptions,
   type ReadStreamOptions,
   type RecordedEvent,
+  type StreamAppend,
   type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
   type Subscription,
@@ -61,6 +64,11 @@ export class EsdbEventStore implements EventStore {
   /** e.g. `esdb://localhost:2113?tls=false`; client settings (deadlines, keep-alive, TLS) travel in the string. */
   static fromConnectionString(cs: string): EsdbEventStore {
     return new EsdbEventStore(EventStoreDBClient.connectionString(cs));
+  }
+
+  /** The client has no call for several streams at once; the appends are pipelined over its one connection. */
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]> {
+    return appendEach(this, appends);
   }
 
   async appendToStream(

@@ -3,6 +3,7 @@ import { existsSync, realpathSync, renameSync, rmSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { EventStoreError, StoreUnavailable, StreamNotFound, WrongExpectedVersion } from '../event-store.errors';
 import type {
+  AppendOutcome,
   AppendResult,
   EventStore,
   ExpectedRevision,
@@ -12,6 +13,7 @@ import type {
   ReadStreamOptions,
   RecordedEvent,
   SubscribeToAllOptions,
+  StreamAppend,
   SubscribeToStreamOptions,
   Subscription,
 } from '../event-store.port';
@@ -263,6 +265,41 @@ export class SqliteEventStore implements EventStore {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]> {
+    try {
+      this.assertOpen();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    const outcomes = new Array<AppendOutcome>(appends.length);
+    if (appends.length === 0) return Promise.resolve(outcomes);
+    // One promise for the call: each append is queued as its own operation (so group commit judges and undoes it
+    // alone), settling into its slot; the last to settle resolves the call.
+    return new Promise<AppendOutcome[]>((resolve) => {
+      let pending = appends.length;
+      const settle = (i: number, outcome: AppendOutcome): void => {
+        outcomes[i] = outcome;
+        if (--pending === 0) resolve(outcomes);
+      };
+      for (let i = 0; i < appends.length; i++) {
+        const a = appends[i] as StreamAppend;
+        try {
+          validateAppend(a.stream, a.events, a.expectedRevision);
+          this.enqueue({
+            kind: 'append',
+            stream: a.stream,
+            expected: a.expectedRevision ?? 'any',
+            events: serialiseEvents(a.events),
+            resolve: (result) => settle(i, { ok: true, result }),
+            reject: (error) => settle(i, { ok: false, error }),
+          });
+        } catch (error) {
+          settle(i, { ok: false, error });
+        }
+      }
+    });
   }
 
   deleteStream(stream: string, opts?: { expectedRevision?: ExpectedRevision }): Promise<{ position: Position | null }> {

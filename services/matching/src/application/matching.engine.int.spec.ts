@@ -3,6 +3,8 @@
 // same client order id is refused), and a reload that fails too settles every caller and keeps the book writing.
 import { join } from 'node:path';
 import {
+  appendEach,
+  type AppendOutcome,
   type AppendResult,
   type EventStore,
   type ExpectedRevision,
@@ -13,6 +15,7 @@ import {
   type RecordedEvent,
   SqliteEventStore,
   StoreUnavailable,
+  type StreamAppend,
   type SubscribeToAllOptions,
   type SubscribeToStreamOptions,
   type Subscription,
@@ -49,6 +52,10 @@ class FlakyStore implements EventStore {
       throw new StoreUnavailable('the append timed out');
     }
     return r;
+  }
+
+  appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]> {
+    return appendEach(this, appends);
   }
 
   readStream(stream: string, opts?: ReadStreamOptions): AsyncIterable<RecordedEvent> {

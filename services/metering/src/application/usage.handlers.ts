@@ -31,8 +31,8 @@ import type { CommandMetadata, MeteringDeps } from './ports';
 // Ingestion is exactly-once by identity: an accepted event is stored as the first event of the stream named
 // after its `(source, id)`, appended at `no_stream`. The claim and the event are one write, so a failed write
 // claims nothing, and a second post of the same identity meets WrongExpectedVersion and is compared with what
-// is stored. The events of a batch are appended concurrently, all issued in one turn of the event loop: the
-// store's group commit puts them in one transaction, in which each claim still stands or falls alone.
+// is stored. The claims of a batch go to the store in one appendToStreams call, which writes them in one
+// transaction, in which each claim still stands or falls alone.
 
 export interface Publisher {
   role: 'admin' | 'integrator';
@@ -190,41 +190,35 @@ export const ingestUsage = async (
   // event; nothing mutates it).
   const metadata = { correlationId: meta.correlationId, causationId: meta.causationId, actor: meta.actor };
   let lastPosition: Position | null = null;
-  // Judging is synchronous and every claim is issued in this same turn of the event loop, so the store's group
-  // commit writes the whole batch in one transaction (each claim still succeeds or fails on its own).
   const results = new Array<UsageResult | Promise<UsageResult>>(raws.length);
+  const claims: Claim[] = [];
   for (let index = 0; index < raws.length; index++) {
     const judged = judge(raws[index], index, publisher, views, ctx, recordedAt);
-    if (!('stream' in judged)) {
-      results[index] = judged;
-      continue;
-    }
-    const claim = judged;
-    results[index] = deps.store
-      .appendToStream(
-        claim.stream,
-        // A fresh event id on purpose: a repeat must meet WrongExpectedVersion and be compared with what is
-        // stored, not be waved through by the store's id cache as if it were the first.
-        [{ type: 'UsageRecorded', data: claim.data, metadata }],
-        { expectedRevision: NO_STREAM },
-      )
-      .then(
-        (r): UsageResult => {
-          if (lastPosition === null || r.position.commit > lastPosition.commit) lastPosition = r.position;
-          return {
-            index,
-            source: claim.data.source,
-            id: claim.data.id,
-            status: 'accepted',
-            late: claim.data.late === true,
-          };
-        },
-        (e: unknown) => {
-          if (!(e instanceof WrongExpectedVersion)) throw e;
-          return repeatOf(deps, claim);
-        },
-      );
+    if ('stream' in judged) claims.push(judged);
+    else results[index] = judged;
   }
+  // Every claim in one call: the store writes them together (one transaction), each standing or falling alone.
+  const outcomes = await deps.store.appendToStreams(
+    claims.map((claim) => ({
+      stream: claim.stream,
+      // A fresh event id on purpose: a repeat must meet WrongExpectedVersion and be compared with what is
+      // stored, not be waved through by the store's id cache as if it were the first.
+      events: [{ type: 'UsageRecorded', data: claim.data, metadata }],
+      expectedRevision: NO_STREAM,
+    })),
+  );
+  // Any failure but a claim already taken fails the ingestion (nothing is answered accepted that may not be).
+  for (const o of outcomes) if (!o.ok && !(o.error instanceof WrongExpectedVersion)) throw o.error;
+  outcomes.forEach((o, k) => {
+    const claim = claims[k] as Claim;
+    const { index, data } = claim;
+    if (!o.ok) {
+      results[index] = repeatOf(deps, claim);
+      return;
+    }
+    if (lastPosition === null || o.result.position.commit > lastPosition.commit) lastPosition = o.result.position;
+    results[index] = { index, source: data.source, id: data.id, status: 'accepted', late: data.late === true };
+  });
   return { results: await Promise.all(results), lastPosition };
 };
 
