@@ -70,57 +70,72 @@ export const validateAppend = (stream: unknown, events: unknown, expectedRevisio
     throw new InvalidAppend('an append needs at least one event', 'events');
   }
 
-  const seenIds = new Map<string, number>();
-  batch.forEach((event, i) => {
-    const at = `events[${i}]`;
+  // Allocates nothing for a valid event but the id map of a batch with ids: validation runs on every append.
+  let seenIds: Map<string, number> | null = null;
+  for (let i = 0; i < batch.length; i++) {
+    const event = batch[i];
     if (!isPlainObject(event)) {
-      throw new InvalidAppend(`${at} must be an object with type and data, not ${describe(event)}`, at);
+      throw new InvalidAppend(
+        `events[${i}] must be an object with type and data, not ${describe(event)}`,
+        `events[${i}]`,
+      );
     }
     const { id, type, data, metadata } = event as Partial<NewEvent> & Record<string, unknown>;
 
     if (id !== undefined) {
       if (!isUuid(id)) {
-        throw new InvalidAppend(`${at}.id must be a UUID, not ${describe(id)}`, `${at}.id`);
+        throw new InvalidAppend(`events[${i}].id must be a UUID, not ${describe(id)}`, `events[${i}].id`);
       }
-      // Ids compare case-insensitively, as EventStoreDB compares them as GUIDs.
-      const key = id.toLowerCase();
-      const first = seenIds.get(key);
-      if (first !== undefined) {
-        throw new InvalidAppend(
-          `${at}.id ${id} repeats events[${first}].id; ids must be unique within a batch`,
-          `${at}.id`,
-        );
+      if (batch.length > 1) {
+        // Ids compare case-insensitively, as EventStoreDB compares them as GUIDs.
+        const key = id.toLowerCase();
+        seenIds ??= new Map<string, number>();
+        const first = seenIds.get(key);
+        if (first !== undefined) {
+          throw new InvalidAppend(
+            `events[${i}].id ${id} repeats events[${first}].id; ids must be unique within a batch`,
+            `events[${i}].id`,
+          );
+        }
+        seenIds.set(key, i);
       }
-      seenIds.set(key, i);
     }
 
     if (typeof type !== 'string' || type.length === 0) {
-      throw new InvalidAppend(`${at}.type must be a non-empty string`, `${at}.type`);
+      throw new InvalidAppend(`events[${i}].type must be a non-empty string`, `events[${i}].type`);
     }
     if (type.startsWith('$')) {
       // Reading $all and subscribing to it drop '$' types as system events, so such an event would vanish from them.
       throw new InvalidAppend(
-        `${at}.type "${type}" starts with "$", which is reserved for system events`,
-        `${at}.type`,
+        `events[${i}].type "${type}" starts with "$", which is reserved for system events`,
+        `events[${i}].type`,
       );
     }
 
     // An event with its JSON text attached (json-text.ts) was validated by the decorator that serialised it.
-    if (jsonTextOf(event as unknown as NewEvent) !== undefined) return;
+    if (jsonTextOf(event as unknown as NewEvent) !== undefined) continue;
 
     // The fast walk only says whether the value is fine; the slow one, which builds paths, runs only to explain a
     // refusal. Validation walks every node of the payload, so this matters for large events (a ledger batch).
-    if (!isJsonSafe(data)) throw new InvalidAppend(`${at}.${jsonProblem(data, 'data') ?? 'data'}`, `${at}.data`);
+    if (!isJsonSafe(data)) {
+      throw new InvalidAppend(`events[${i}].${jsonProblem(data, 'data') ?? 'data'}`, `events[${i}].data`);
+    }
 
     if (metadata !== undefined) {
       if (!isPlainObject(metadata)) {
-        throw new InvalidAppend(`${at}.metadata must be a plain object, not ${describe(metadata)}`, `${at}.metadata`);
+        throw new InvalidAppend(
+          `events[${i}].metadata must be a plain object, not ${describe(metadata)}`,
+          `events[${i}].metadata`,
+        );
       }
       if (!isJsonSafe(metadata)) {
-        throw new InvalidAppend(`${at}.${jsonProblem(metadata, 'metadata') ?? 'metadata'}`, `${at}.metadata`);
+        throw new InvalidAppend(
+          `events[${i}].${jsonProblem(metadata, 'metadata') ?? 'metadata'}`,
+          `events[${i}].metadata`,
+        );
       }
     }
-  });
+  }
 };
 
 /**
