@@ -13,7 +13,7 @@
 // Ends with one JSON line.
 import 'reflect-metadata';
 import Database from 'better-sqlite3';
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, hash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { NestFactory } from '@nestjs/core';
@@ -121,7 +121,7 @@ const rawWriter = (file: string): { write: (events: BenchEvent[]) => void; close
   const txn = db.transaction((events: BenchEvent[]) => {
     const created = Date.now();
     for (const e of events) {
-      const stream = `usage-${createHash('sha256').update(`${e.source}\u0000${e.id}`).digest('hex')}`;
+      const stream = `usage-${hash('sha256', `${e.source}\u0000${e.id}`, 'hex')}`;
       insertStream.run(stream);
       insertEvent.run(stream, randomUUID(), 'UsageRecorded', JSON.stringify(e), metadata, created);
     }

@@ -66,7 +66,8 @@ interface Head {
 }
 
 /** The chained events as the inner store takes them: with the texts that were hashed, so it stores them as they are. */
-const toNewEvents = (events: ChainedEvent[]): NewEvent[] => events.map(({ text, ...e }) => attachJsonText(e, text));
+const toNewEvents = (events: ChainedEvent[]): NewEvent[] =>
+  events.map((e) => attachJsonText({ id: e.id, type: e.type, data: e.data, metadata: e.metadata }, e.text));
 
 /** An event as chainBatch takes it, with its id fixed before hashing (the hash covers it; stores hand ids back in lower case). */
 const unchained = (e: NewEvent, id: string): UnchainedEvent => ({

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 // An accepted usage event is the first event of its own stream, named after its identity `(source, id)`: the
 // stream's existence is the claim that makes ingestion exactly-once. Corrections (amendments, a void) follow it
@@ -60,7 +60,8 @@ export const USAGE_STREAM_PREFIX = 'usage-';
 
 /** `usage-<sha256(source NUL id)>`: NUL cannot occur in either part, so no two identities share a stream. */
 export const usageStream = (source: string, id: string): string =>
-  `${USAGE_STREAM_PREFIX}${createHash('sha256').update(`${source}\u0000${id}`, 'utf8').digest('hex')}`;
+  // One-shot hash: no Hash object per event (ingestion names a stream for every event it is sent).
+  `${USAGE_STREAM_PREFIX}${hash('sha256', `${source}\u0000${id}`, 'hex')}`;
 
 /**
  * What "the same event" means for a repeated `(source, id)`: the business content, not its spelling. Times are
