@@ -4,6 +4,7 @@ import { tempDir } from '@cx/testing';
 import { runEventStoreContract } from '../../event-store/src/event-store.contract';
 import { SqliteEventStore } from '../../event-store/src/sqlite/sqlite-event-store.adapter';
 import type { NewEvent, RecordedEvent } from '../../event-store/src/event-store.port';
+import { WrongExpectedVersion } from '../../event-store/src/event-store.errors';
 import { ChainedEventStore, deletedHeadStream } from './chained-event-store';
 import { HASH, PREV_HASH } from './hash-chain';
 import { storeSource } from './verify/sources';
@@ -171,6 +172,14 @@ describe('ChainedEventStore.appendToStreams (SQLite)', () => {
       { stream: 'claim-kept', events: [{ type: 'Next', data: {}, metadata }], expectedRevision: 0n },
     ]);
     expect(outcomes.map((o) => o.ok)).toEqual([...Array.from({ length: 51 }, () => true), false, true]);
+    // A claim of a live stream meets it, as appendToStream's would: at no_stream, the store's refusal as its cause.
+    const dup = outcomes[51];
+    const refusal = dup?.ok === false ? dup.error : null;
+    expect(refusal).toBeInstanceOf(WrongExpectedVersion);
+    expect(refusal).toMatchObject({ stream: 'claim-kept', expected: 'no_stream' });
+    // At 0, or at 1 when the append at 0 in the same call came first.
+    expect([0n, 1n]).toContain((refusal as WrongExpectedVersion).actual);
+    expect((refusal as Error).cause).toBeInstanceOf(WrongExpectedVersion);
     expect(metadata).toEqual(given);
     const first = (await read('claim-7'))[0] as RecordedEvent;
     expect(first.metadata[PREV_HASH]).toBeNull();

@@ -152,40 +152,76 @@ export class ChainedEventStore implements EventStore {
       }
       claims.push({ index, stream, events: list.map((e) => unchained(e, randomUUID())) });
     }
-    if (claims.length > 0) {
-      // A stream once deleted through this store continues its old chain: appendNoStream handles it.
-      const revisions = await Promise.all(claims.map((c) => this.inner.streamRevision(deletedHeadStream(c.stream))));
-      const memo: MetadataMemo = new Map();
-      const fresh: { index: number; stream: string; count: number; lastHash: string | null }[] = [];
-      const writes: StreamAppend[] = [];
-      claims.forEach((c, k) => {
-        if (revisions[k] !== 'no_stream') {
-          outcomes[c.index] = settle(this.appendNoStream(c.stream, { events: c.events, resendable: false }));
-          return;
-        }
+    if (claims.length > 0) await this.claimNew(claims, outcomes, settle);
+    return Promise.all(outcomes);
+  }
+
+  /**
+   * appendToStreams' claims: each stream's deleted-head marker looked up, the claims of streams never deleted
+   * chained at revision 0 and written in one call, the others handed to appendNoStream. Every failure ends up in its
+   * own claim's outcome. Only what a claim proves is recorded: its head, and the high-water mark; a failure other
+   * than a wrong expected version leaves the stream uncertain, as write() does.
+   */
+  private async claimNew(
+    claims: readonly { index: number; stream: string; events: UnchainedEvent[] }[],
+    outcomes: Array<AppendOutcome | Promise<AppendOutcome>>,
+    settle: (p: Promise<AppendResult>) => Promise<AppendOutcome>,
+  ): Promise<void> {
+    // A stream once deleted through this store continues its old chain: appendNoStream handles it.
+    const markers = await Promise.all(
+      claims.map((c) =>
+        this.inner.streamRevision(deletedHeadStream(c.stream)).then(
+          (revision) => ({ revision }),
+          (error: unknown) => ({ error }),
+        ),
+      ),
+    );
+    const memo: MetadataMemo = new Map();
+    const fresh: { index: number; stream: string; count: number; lastHash: string | null }[] = [];
+    const writes: StreamAppend[] = [];
+    claims.forEach((c, k) => {
+      const marker = markers[k] as { revision: bigint | 'no_stream' } | { error: unknown };
+      if ('error' in marker) {
+        outcomes[c.index] = { ok: false, error: marker.error };
+      } else if (marker.revision !== 'no_stream') {
+        outcomes[c.index] = settle(this.appendNoStream(c.stream, { events: c.events, resendable: false }));
+      } else {
         const { events, lastHash } = chainBatch(c.stream, 0n, null, c.events, memo);
         fresh.push({ index: c.index, stream: c.stream, count: events.length, lastHash });
         writes.push({ stream: c.stream, events: toNewEvents(events), expectedRevision: 'no_stream' });
-      });
-      const written = await this.inner.appendToStreams(writes);
-      written.forEach((o, k) => {
-        const { index, stream, count, lastHash } = fresh[k] as (typeof fresh)[number];
-        outcomes[index] = o;
-        // write()'s bookkeeping for an append that provably wrote (its ids were generated here).
-        if (!o.ok) {
-          if (!(o.error instanceof WrongExpectedVersion)) this.uncertain.add(stream);
-          return;
-        }
-        if (this.highWater === null || comparePositions(o.result.position, this.highWater) > 0) {
-          this.highWater = o.result.position;
-        }
-        if (o.result.nextExpectedRevision === BigInt(count - 1)) {
-          this.heads.set(stream, { revision: o.result.nextExpectedRevision, hash: lastHash });
-        }
-        this.uncertain.delete(stream);
-      });
+      }
+    });
+    if (writes.length === 0) return;
+    let written: AppendOutcome[];
+    try {
+      written = await this.inner.appendToStreams(writes);
+    } catch (error) {
+      // Not what the port promises, but a decorated store may: the outcome of every write is then unknown.
+      written = writes.map(() => ({ ok: false, error }));
     }
-    return Promise.all(outcomes);
+    written.forEach((o, k) => {
+      const { index, stream, count, lastHash } = fresh[k] as (typeof fresh)[number];
+      if (!o.ok) {
+        if (o.error instanceof WrongExpectedVersion) {
+          outcomes[index] = {
+            ok: false,
+            error: new WrongExpectedVersion(stream, 'no_stream', o.error.actual, { cause: o.error }),
+          };
+        } else {
+          this.uncertain.add(stream);
+          outcomes[index] = o;
+        }
+        return;
+      }
+      outcomes[index] = o;
+      if (this.highWater === null || comparePositions(o.result.position, this.highWater) > 0) {
+        this.highWater = o.result.position;
+      }
+      // Its ids were generated here, so it wrote: the hash it was given is the stored head.
+      if (o.result.nextExpectedRevision === BigInt(count - 1)) {
+        this.heads.set(stream, { revision: o.result.nextExpectedRevision, hash: lastHash });
+      }
+    });
   }
 
   private async appendExact(stream: string, batch: Batch, revision: bigint): Promise<AppendResult> {

@@ -149,6 +149,9 @@ describe('the hashed text', () => {
         if (!hasIntegerKey(chained.metadata)) expect(fromText).toBe(fromValues);
         // The hash the text ends with is the one parsing gives (what verify's hash pass compares without parsing).
         expect(storedHashOfText(chained.text.metadata)).toBe(parsed.metadata[HASH]);
+        // What a store is handed as the metadata's text is exactly its JSON.stringify (the data's is its canonical
+        // text, which parses to the same value: checked above).
+        expect(chained.text.metadata).toBe(JSON.stringify(chained.metadata));
       }),
       { numRuns: 1000 },
     );
@@ -164,6 +167,9 @@ describe('the hashed text', () => {
           chainBatch(stream, 0n, null, [{ id: base.id, type: 'T', data, metadata: meta }], m);
         const withMemo = [claim('s-1', d1, memo), claim('s-2', d2, memo)];
         expect(withMemo).toEqual([claim('s-1', d1), claim('s-2', d2)]);
+        for (const e of withMemo.flatMap((r) => r.events)) {
+          expect(e.text.metadata).toBe(JSON.stringify(e.metadata));
+        }
         // Each event its own metadata object; the caller's unchanged.
         expect(withMemo[0]?.events[0]?.metadata).not.toBe(withMemo[1]?.events[0]?.metadata);
         expect(JSON.stringify(meta)).toBe(before);

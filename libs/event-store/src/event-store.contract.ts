@@ -288,6 +288,17 @@ export const runEventStoreContract = (
       expect(read[0]?.position).toEqual(positions[123]);
     });
 
+    it('appendToStreams on a closed store answers each append with its own failure', async () => {
+      await store.close();
+      expect(await store.appendToStreams([])).toEqual([]);
+      const outcomes = await store.appendToStreams([
+        { stream: freshStream(), events: ev('Claimed'), expectedRevision: 'no_stream' },
+        { stream: freshStream(), events: ev('Any') },
+      ]);
+      expect(outcomes.map((o) => o.ok)).toEqual([false, false]);
+      for (const o of outcomes) expect(o.ok ? null : o.error).toBeInstanceOf(Error);
+    });
+
     // ------------------------------------------------------------ refused input
 
     const cyclic: Record<string, unknown> = { a: 1 };

@@ -4,8 +4,9 @@ import type { EventMetadata, NewEvent, Position, RecordedEvent } from './event-s
 // - on the way in, attached by a decorator that has already validated the event and serialised it (the audit
 //   ChainedEventStore hashes exactly this text), so that an adapter which stores text does not walk and serialise
 //   the payload a second time: for a ledger batch of thousands of transfers, each walk is measurable. Whoever
-//   attaches it vouches that `data` is `JSON.stringify` of a value validateAppend accepted for the event's data,
-//   and `metadata` the same for its metadata (or null for none). An adapter that keeps objects (EventStoreDB)
+//   attaches it vouches that `data` is a JSON text of the event's data, which validateAppend accepted (its
+//   JSON.stringify, or the same members in another order: the chain stores the canonical text it hashed), and
+//   `metadata` the same for its metadata (or null for none). An adapter that keeps objects (EventStoreDB)
 //   ignores it.
 // - on the way out, carried by each event the SQLite store reads (StoredEvent): the exact text of its row, from
 //   which the audit verifies hashes without serialising every event again.

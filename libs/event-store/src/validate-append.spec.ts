@@ -1,6 +1,7 @@
 // Proves the fast JSON-safety walk used on every append agrees with the one that explains refusals, on any value.
 import fc from 'fast-check';
-import { isJsonSafe, jsonProblem } from './validate-append';
+import { InvalidAppend } from './event-store.errors';
+import { isJsonSafe, jsonProblem, validateAppend } from './validate-append';
 
 const awkward = fc.oneof(
   fc.constant(undefined),
@@ -30,5 +31,35 @@ describe('isJsonSafe', () => {
     expect(jsonProblem(cyclic, 'data')).toBeDefined();
     const shared = { x: 1 };
     expect(isJsonSafe({ a: shared, b: shared })).toBe(jsonProblem({ a: shared, b: shared }, 'data') === undefined);
+  });
+});
+
+describe('validateAppend', () => {
+  const refusal = (events: unknown): InvalidAppend => {
+    try {
+      validateAppend('s-1', events, 'any');
+    } catch (e) {
+      if (e instanceof InvalidAppend) return e;
+      throw e;
+    }
+    throw new Error('expected a refusal');
+  };
+
+  it('refuses a hole in a batch as a missing event, naming it', () => {
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the point
+    const e = refusal([{ type: 'T', data: {} }, , { type: 'T', data: {} }]);
+    expect(e.field).toBe('events[1]');
+    expect(e.message).toBe('events[1] must be an object with type and data, not undefined');
+  });
+
+  it('compares ids within a batch case-insensitively, and takes one event with an id as it is', () => {
+    const id = 'f81d4fae-7dec-11d0-a765-00a0c91e6bf6';
+    expect(() => validateAppend('s-1', { id, type: 'T', data: {} }, 'any')).not.toThrow();
+    const e = refusal([
+      { id, type: 'T', data: {} },
+      { id: id.toUpperCase(), type: 'T', data: {} },
+    ]);
+    expect(e.field).toBe('events[1].id');
+    expect(e.message).toContain('repeats events[0].id');
   });
 });

@@ -227,6 +227,7 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> => {
 
 const describe = (v: unknown): string => {
   if (v === null) return 'null';
+  if (v === undefined) return 'undefined';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') {
     const name = (Object.getPrototypeOf(v) as { constructor?: { name?: string } } | null)?.constructor?.name;

@@ -218,13 +218,18 @@ export class MeteredEventStore implements EventStore {
   }
 
   async appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]> {
-    const stamped = appends.map((a) => ({
-      ...a,
-      events: withCorrelationMetadata(Array.isArray(a.events) ? a.events : [a.events]),
-    }));
+    const stamped = appends.map((a) => {
+      try {
+        return { ...a, events: withCorrelationMetadata(Array.isArray(a.events) ? a.events : [a.events]) };
+      } catch {
+        // Not events at all: passed on as given, for the store to refuse in this append's own outcome.
+        return a;
+      }
+    });
     const outcomes = await this.inner.appendToStreams(stamped);
     outcomes.forEach((o, i) => {
-      if (o.ok) this.metrics.appended((stamped[i] as StreamAppend).events as NewEvent[]);
+      const events = (stamped[i] as StreamAppend).events;
+      if (o.ok) this.metrics.appended(Array.isArray(events) ? events : [events]);
     });
     return outcomes;
   }

@@ -5,3 +5,4 @@ export * from './kafka';
 export * from './exchange-process';
 export * from './test-host';
 export * from './http-call';
+export * from './store-faults';

@@ -268,13 +268,12 @@ export class SqliteEventStore implements EventStore {
   }
 
   appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]> {
-    try {
-      this.assertOpen();
-    } catch (e) {
-      return Promise.reject(e);
-    }
     const outcomes = new Array<AppendOutcome>(appends.length);
     if (appends.length === 0) return Promise.resolve(outcomes);
+    if (this.closed) {
+      const error = new StoreUnavailable('the event store is closed');
+      return Promise.resolve(outcomes.fill({ ok: false, error }));
+    }
     // One promise for the call: each append is queued as its own operation (so group commit judges and undoes it
     // alone), settling into its slot; the last to settle resolves the call.
     return new Promise<AppendOutcome[]>((resolve) => {

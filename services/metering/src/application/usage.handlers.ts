@@ -198,15 +198,18 @@ export const ingestUsage = async (
     else results[index] = judged;
   }
   // Every claim in one call: the store writes them together (one transaction), each standing or falling alone.
-  const outcomes = await deps.store.appendToStreams(
-    claims.map((claim) => ({
-      stream: claim.stream,
-      // A fresh event id on purpose: a repeat must meet WrongExpectedVersion and be compared with what is
-      // stored, not be waved through by the store's id cache as if it were the first.
-      events: [{ type: 'UsageRecorded', data: claim.data, metadata }],
-      expectedRevision: NO_STREAM,
-    })),
-  );
+  const outcomes =
+    claims.length === 0
+      ? []
+      : await deps.store.appendToStreams(
+          claims.map((claim) => ({
+            stream: claim.stream,
+            // A fresh event id on purpose: a repeat must meet WrongExpectedVersion and be compared with what is
+            // stored, not be waved through by the store's id cache as if it were the first.
+            events: [{ type: 'UsageRecorded', data: claim.data, metadata }],
+            expectedRevision: NO_STREAM,
+          })),
+        );
   // Any failure but a claim already taken fails the ingestion (nothing is answered accepted that may not be).
   for (const o of outcomes) if (!o.ok && !(o.error instanceof WrongExpectedVersion)) throw o.error;
   outcomes.forEach((o, k) => {

@@ -5,12 +5,18 @@ import { type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createEvent, decodeEvent, timestampFromDate, toKafkaRecord } from '@cx/contracts';
-import { type EventStore, openEventStore, type RecordedEvent, SqliteEventStore } from '@cx/event-store';
+import {
+  type EventStore,
+  openEventStore,
+  type RecordedEvent,
+  SqliteEventStore,
+  StoreUnavailable,
+} from '@cx/event-store';
 import { IdentityModule, IdentityService } from '@cx/identity';
 import { type BusLogger, InProcessBus, MessagingModule } from '@cx/messaging';
 import { configureHttpApp } from '@cx/platform';
 import { type Clock, Dec, SimulatedClock } from '@cx/shared-kernel';
-import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs } from '@cx/testing';
+import { tempDir, waitFor, testHost, httpCall, type HttpReply, type HttpCallArgs, withStoreFaults } from '@cx/testing';
 import { meteringConfig } from '../config';
 import type { UsageRecordedData } from '../domain/usage/usage.events';
 import {
@@ -39,8 +45,8 @@ interface Running {
 const hostModule = (store: EventStore, clock: Clock, bus: InProcessBus): DynamicModule =>
   testHost(store, clock, [MessagingModule.forBus(bus), IdentityModule, MeteringModule.forRoot(config)]);
 
-const start = async (file: string, clock: Clock): Promise<Running> => {
-  const store = await openEventStore(`sqlite:${file}`);
+const start = async (file: string, clock: Clock, wrap = (s: EventStore): EventStore => s): Promise<Running> => {
+  const store = wrap(await openEventStore(`sqlite:${file}`));
   const bus = new InProcessBus({ logger: quiet });
   await bus.declareTopics([{ name: ALLOCATIONS_TOPIC, partitions: 2 }, ...meteringTopicSpecs]);
   const app = await NestFactory.create<NestFastifyApplication>(hostModule(store, clock, bus), new FastifyAdapter(), {
@@ -572,5 +578,56 @@ describe('metering over HTTP', () => {
     r = await start(file, clock);
     expect((await call(r, 'GET', path, admin)).body).toEqual(before);
     expect((await call(r, 'GET', '/v1/meters', admin)).body.items.length).toBe(meters);
+  });
+});
+
+// The claim and the event are one write: a write that fails claims nothing, so the integrator's retry is counted
+// (once), never answered as a duplicate of an event that was not stored.
+describe('metering when the store fails the write', () => {
+  const dir = tempDir('cx-metering-fail-');
+  const clock = new SimulatedClock(new Date('2026-03-10T09:00:00Z'));
+  let failing = false;
+  /** The real store, but while `failing` every usage claim fails as a failed transaction fails it: nothing written. */
+  const failUsage = (inner: EventStore): EventStore =>
+    withStoreFaults(inner, {
+      appendToStreams: async (appends) => {
+        if (!failing || !appends.some((a) => a.stream.startsWith('usage-'))) return inner.appendToStreams(appends);
+        const error = new StoreUnavailable('write transaction failed: disk I/O error');
+        return appends.map(() => ({ ok: false, error }));
+      },
+    });
+  let r: Running;
+
+  beforeAll(async () => {
+    r = await start(join(dir.path, 'cx.sqlite'), clock, failUsage);
+    await publishAllocation(r, ALLOC, 'prov-01', 'buyer-01');
+    await waitFor(() => r.app.get(MeteringService).hasAllocation(ALLOC), { what: 'the allocation' });
+  });
+  afterAll(async () => {
+    if (r) await stop(r);
+    dir.remove();
+  });
+
+  it('answers 503, stores and counts nothing, and the retry is accepted once', async () => {
+    const admin = r.adminKey as string;
+    const batch = [usage(), usage(), usage()];
+    const aggregate = `/v1/usage/aggregate?subject=${ALLOC}&meter=accelerator_seconds&from=2026-03-10T00:00:00Z&to=2026-03-11T00:00:00Z&window=day`;
+    const before = await call(r, 'GET', aggregate, admin);
+    expect(before.status).toBe(200);
+    expect(before.body.windows).toEqual([]);
+    failing = true;
+    const refused = await call(r, 'POST', '/v1/usage', admin, batch);
+    expect(refused.status).toBe(503);
+    expect(refused.body).toMatchObject({ code: 'STORE.UNAVAILABLE' });
+    expect(await usageEvents(r.store)).toEqual([]);
+    expect((await call(r, 'GET', aggregate, admin)).body).toEqual(before.body);
+    failing = false;
+    const retried = await call(r, 'POST', '/v1/usage', admin, batch);
+    expect(retried.status).toBe(200);
+    expect(retried.body).toMatchObject({ accepted: 3, duplicates: 0, rejected: 0 });
+    expect((await call(r, 'POST', '/v1/usage', admin, batch)).body).toMatchObject({ accepted: 0, duplicates: 3 });
+    expect(await usageEvents(r.store)).toHaveLength(3);
+    const after = (await call(r, 'GET', aggregate, admin)).body;
+    expect(after.windows.map((w: { value: string }) => w.value)).toEqual(['180']);
   });
 });
