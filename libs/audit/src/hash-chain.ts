@@ -320,8 +320,9 @@ export const chainBatch = (
     let chained: ChainedMetadata;
     let metadata: EventMetadata;
     if (prev === null && memo !== undefined) {
-      chained = memo.get(e.metadata) ?? chainMetadata(e.metadata, null);
-      memo.set(e.metadata, chained);
+      const seen = memo.get(e.metadata);
+      chained = seen ?? chainMetadata(e.metadata, null);
+      if (seen === undefined) memo.set(e.metadata, chained);
       // Each event its own object (its hash is set on it), members in the same order.
       metadata = { ...chained.metadata };
     } else {

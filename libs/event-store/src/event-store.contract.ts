@@ -274,9 +274,11 @@ export const runEventStoreContract = (
       );
       const results = outcomes.map((o) => (o.ok ? o.result : null));
       expect(results.every((r) => r?.nextExpectedRevision === 0n)).toBe(true);
+      // Each at its own position (in no promised order between them).
       const positions = results.map((r) => (r as AppendResult).position);
-      for (let i = 1; i < positions.length; i++)
-        expect(comparePositions(positions[i] as Position, positions[i - 1] as Position)).toBe(1);
+      const sorted = [...positions].sort(comparePositions);
+      for (let i = 1; i < sorted.length; i++)
+        expect(comparePositions(sorted[i] as Position, sorted[i - 1] as Position)).toBe(1);
       // The same claims again are all refused, and change nothing.
       const again = await store.appendToStreams(
         streams.map((stream) => ({ stream, events: ev('Claimed', { again: true }), expectedRevision: 'no_stream' })),

@@ -109,8 +109,9 @@ export interface EventStore {
   /**
    * Several appends in one call, each exactly as appendToStream would make it were they all issued at once: each
    * is validated, checked and written or refused alone (not a transaction across streams, and in no promised order
-   * between them), and its outcome, at its index, says which. For writers of many small streams at once (an identity claim per event): one call and one promise
-   * instead of one per stream. Never rejects: every failure, a closed store's too, is its own append's outcome.
+   * between them), and its outcome, at its index, says which. For writers of many small streams at once (an
+   * identity claim per event): one call and one promise instead of one per stream. Never rejects: every failure, a
+   * closed store's too, is its own append's outcome.
    */
   appendToStreams(appends: readonly StreamAppend[]): Promise<AppendOutcome[]>;
   readStream(stream: string, opts?: ReadStreamOptions): AsyncIterable<RecordedEvent>;

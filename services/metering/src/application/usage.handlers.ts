@@ -197,7 +197,7 @@ export const ingestUsage = async (
     if ('stream' in judged) claims.push(judged);
     else results[index] = judged;
   }
-  // Every claim in one call: the store writes them together (one transaction), each standing or falling alone.
+  // Every claim in one call (the SQLite store writes them in one transaction), each standing or falling alone.
   const outcomes =
     claims.length === 0
       ? []
