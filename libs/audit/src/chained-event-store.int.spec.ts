@@ -1,7 +1,7 @@
 // Proves ChainedEventStore keeps the EventStore contract on a real SQLite file while chaining every event.
 import { join } from 'node:path';
 import { tempDir } from '@cx/testing';
-import { runEventStoreContract } from '../../event-store/src/event-store.contract';
+import { inTempDir, runEventStoreContract } from '../../event-store/src/event-store.contract';
 import { SqliteEventStore } from '../../event-store/src/sqlite/sqlite-event-store.adapter';
 import type { NewEvent, RecordedEvent } from '../../event-store/src/event-store.port';
 import { WrongExpectedVersion } from '../../event-store/src/event-store.errors';
@@ -10,135 +10,18 @@ import { HASH, PREV_HASH } from './hash-chain';
 import { storeSource } from './verify/sources';
 import { type VerifyReport, verifySources } from './verify/verify';
 
-runEventStoreContract('ChainedEventStore(SQLite)', async () => {
-  const dir = tempDir('cx-audit-contract-');
-  const store = new ChainedEventStore(SqliteEventStore.open(join(dir.path, 'events.db')));
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      dir.remove();
-    },
-  };
-});
+runEventStoreContract(
+  'ChainedEventStore(SQLite)',
+  inTempDir('cx-audit-contract-', (file) => new ChainedEventStore(SqliteEventStore.open(file))),
+);
 
-// A re-sent batch (same ids, same expected revision) is acknowledged by the store without writing, comparing ids
-// only. When its content differs from what was stored (a fresh timestamp, say), the hash computed for it is not the
-// hash the stored events carry, and the next append must chain to the stored one.
-describe('ChainedEventStore on an acknowledged re-append (SQLite)', () => {
-  const ids = ['9f0c2d6e-1b7a-4c1e-9a51-3e3f7e0b2a01', '9f0c2d6e-1b7a-4c1e-9a51-3e3f7e0b2a02'];
-  const batch = (at: string): NewEvent[] => ids.map((id, i) => ({ id, type: 'Thing', data: { i, at } }));
+// Each test on a fresh SQLite file, read and verified directly (not through the decorator).
+describe('ChainedEventStore over SQLite', () => {
   let dir: ReturnType<typeof tempDir>;
   let inner: SqliteEventStore;
 
   beforeEach(() => {
-    dir = tempDir('cx-audit-ack-');
-    inner = SqliteEventStore.open(join(dir.path, 'events.db'));
-  });
-  afterEach(async () => {
-    await inner.close();
-    dir.remove();
-  });
-
-  const verify = (): Promise<VerifyReport> => verifySources([storeSource('events.db', inner)]);
-
-  const expectChained = async (stream: string): Promise<void> => {
-    const events: RecordedEvent[] = [];
-    for await (const e of inner.readStream(stream)) events.push(e);
-    for (let i = 1; i < events.length; i++) {
-      expect((events[i] as RecordedEvent).metadata[PREV_HASH]).toBe((events[i - 1] as RecordedEvent).metadata[HASH]);
-    }
-    const report = await verify();
-    expect(report.violations).toEqual([]);
-    expect(report.clean).toBe(true);
-  };
-
-  it('chains after the stored events when a no_stream batch is re-sent with other content', async () => {
-    const store = new ChainedEventStore(inner);
-    const first = await store.appendToStream('thing-1', batch('t1'), { expectedRevision: 'no_stream' });
-    const again = await store.appendToStream('thing-1', batch('t2'), { expectedRevision: 'no_stream' });
-    expect(again).toEqual(first);
-    await store.appendToStream('thing-1', { type: 'Next', data: {} }, { expectedRevision: 'any' });
-    await expectChained('thing-1');
-  });
-
-  it('chains after the stored events when a batch at an exact revision is re-sent with other content', async () => {
-    const store = new ChainedEventStore(inner);
-    await store.appendToStream('thing-1', { type: 'Opened', data: {} }, { expectedRevision: 'no_stream' });
-    const first = await store.appendToStream('thing-1', batch('t1'), { expectedRevision: 0n });
-    const again = await store.appendToStream('thing-1', batch('t2'), { expectedRevision: 0n });
-    expect(again).toEqual(first);
-    await store.appendToStream('thing-1', { type: 'Next', data: {} }, { expectedRevision: 'any' });
-    await store.appendToStream('thing-1', { type: 'Last', data: {} }, { expectedRevision: 3n });
-    await expectChained('thing-1');
-  });
-
-  it('chains after the stored events when another instance (a restarted process) re-sends the batch', async () => {
-    await new ChainedEventStore(inner).appendToStream('thing-1', batch('t1'), { expectedRevision: 'no_stream' });
-    const restarted = new ChainedEventStore(inner);
-    await restarted.appendToStream(
-      'thing-1',
-      { id: ids[0], type: 'Thing', data: { i: 0, at: 't0' } },
-      {
-        expectedRevision: 'no_stream',
-      },
-    );
-    await restarted.appendToStream('thing-1', batch('t2').slice(1), { expectedRevision: 0n });
-    await restarted.appendToStream('thing-1', { type: 'Next', data: {} }, { expectedRevision: 1n });
-    await expectChained('thing-1');
-  });
-
-  it('keeps chaining fresh writes with caller ids without reading the head back', async () => {
-    const store = new ChainedEventStore(inner);
-    await store.appendToStream('thing-1', batch('t1'), { expectedRevision: 'no_stream' });
-    const reads = jest.spyOn(inner, 'readStream');
-    await store.appendToStream(
-      'thing-1',
-      { id: '9f0c2d6e-1b7a-4c1e-9a51-3e3f7e0b2a03', type: 'Next', data: {} },
-      {
-        expectedRevision: 1n,
-      },
-    );
-    await store.appendToStream('thing-1', { type: 'Last', data: {} }, { expectedRevision: 'any' });
-    expect(reads.mock.calls.filter(([s]) => s === 'thing-1')).toEqual([]);
-    reads.mockRestore();
-    await expectChained('thing-1');
-  });
-
-  it('chains correctly while its head cache of two streams keeps turning over, and reads evicted heads back', async () => {
-    const store = new ChainedEventStore(inner, { headCacheSize: 2 });
-    const streams = ['a', 'b', 'c', 'd', 'e'].map((s) => `cache-${s}`);
-    for (const stream of streams) {
-      await store.appendToStream(stream, { type: 'Opened', data: {} }, { expectedRevision: 'no_stream' });
-    }
-    const reads = jest.spyOn(inner, 'readStream');
-    // Round-robin over five streams through a cache of two: every exact-revision append finds its head evicted.
-    for (let round = 1; round <= 4; round++) {
-      for (const stream of streams) {
-        await store.appendToStream(stream, { type: 'Next', data: { round } }, { expectedRevision: BigInt(round - 1) });
-      }
-    }
-    expect(reads.mock.calls.filter(([s]) => typeof s === 'string' && s.startsWith('cache-')).length).toBeGreaterThan(0);
-    reads.mockRestore();
-    // The same stream over and over stays cached: read back once (the round-robin evicted it), then never.
-    const again = jest.spyOn(inner, 'readStream');
-    for (let r = 5; r <= 8; r++) {
-      await store.appendToStream('cache-a', { type: 'Next', data: { r } }, { expectedRevision: BigInt(r - 1) });
-    }
-    expect(again.mock.calls.filter(([s]) => s === 'cache-a')).toHaveLength(1);
-    again.mockRestore();
-    for (const stream of streams) await expectChained(stream);
-  });
-});
-
-// appendToStreams chains claims of new streams together (sharing the work on a metadata object they have in
-// common) and sends them to the store in one call; everything else takes appendToStream's path.
-describe('ChainedEventStore.appendToStreams (SQLite)', () => {
-  let dir: ReturnType<typeof tempDir>;
-  let inner: SqliteEventStore;
-
-  beforeEach(() => {
-    dir = tempDir('cx-audit-many-');
+    dir = tempDir('cx-audit-chain-');
     inner = SqliteEventStore.open(join(dir.path, 'events.db'));
   });
   afterEach(async () => {
@@ -151,53 +34,159 @@ describe('ChainedEventStore.appendToStreams (SQLite)', () => {
     for await (const e of inner.readStream(stream)) events.push(e);
     return events;
   };
+  const verify = (): Promise<VerifyReport> => verifySources([storeSource('events.db', inner)]);
 
-  it('chains every claim, continues a deleted stream, keeps the caller metadata unchanged, and verifies clean', async () => {
-    const store = new ChainedEventStore(inner);
-    await store.appendToStream('claim-gone', [{ type: 'Old', data: {} }], { expectedRevision: 'no_stream' });
-    await store.deleteStream('claim-gone');
-    const [oldHead] = (await read(deletedHeadStream('claim-gone'))).map((e) => e.data as { hash: string });
-    await store.appendToStream('claim-kept', [{ type: 'Old', data: {} }], { expectedRevision: 'no_stream' });
-    // One metadata object for every claim, with keys out of order and a nested object: the caller's stays as given.
-    const metadata = { correlationId: 'c-9', actor: { role: 'integrator', keyId: 'k-1' }, causationId: 'c-8' };
-    const given = structuredClone(metadata);
-    const outcomes = await store.appendToStreams([
-      ...Array.from({ length: 50 }, (_, i) => ({
-        stream: `claim-${i}`,
-        events: [{ type: 'Claimed', data: { i, z: 1, a: 2 }, metadata }],
-        expectedRevision: 'no_stream' as const,
-      })),
-      { stream: 'claim-gone', events: [{ type: 'Again', data: {}, metadata }], expectedRevision: 'no_stream' },
-      { stream: 'claim-kept', events: [{ type: 'Dup', data: {}, metadata }], expectedRevision: 'no_stream' },
-      { stream: 'claim-kept', events: [{ type: 'Next', data: {}, metadata }], expectedRevision: 0n },
-    ]);
-    expect(outcomes.map((o) => o.ok)).toEqual([...Array.from({ length: 51 }, () => true), false, true]);
-    // A claim of a live stream meets it, as appendToStream's would: at no_stream, the store's refusal as its cause.
-    const dup = outcomes[51];
-    const refusal = dup?.ok === false ? dup.error : null;
-    expect(refusal).toBeInstanceOf(WrongExpectedVersion);
-    expect(refusal).toMatchObject({ stream: 'claim-kept', expected: 'no_stream' });
-    // At 0, or at 1 when the append at 0 in the same call came first.
-    expect([0n, 1n]).toContain((refusal as WrongExpectedVersion).actual);
-    expect((refusal as Error).cause).toBeInstanceOf(WrongExpectedVersion);
-    expect(metadata).toEqual(given);
-    const first = (await read('claim-7'))[0] as RecordedEvent;
-    expect(first.metadata[PREV_HASH]).toBeNull();
-    expect(first.metadata).toMatchObject(given);
-    // A recreated stream continues the chain of its old life (the head its delete recorded).
-    const again = await read('claim-gone');
-    expect(again.map((e) => e.type)).toEqual(['Again']);
-    expect(again[0]?.metadata[PREV_HASH]).toBe(oldHead?.hash);
-    // The next append to a claimed stream chains to the hash the claim left (from the head cache, no read back).
-    const reads = jest.spyOn(inner, 'readStream');
-    await store.appendToStream('claim-7', { type: 'Next', data: {} }, { expectedRevision: 0n });
-    expect(reads.mock.calls.filter(([s]) => s === 'claim-7')).toEqual([]);
-    reads.mockRestore();
-    const seven = await read('claim-7');
-    expect(seven[1]?.metadata[PREV_HASH]).toBe(seven[0]?.metadata[HASH]);
-    const report = await verifySources([storeSource('events.db', inner)]);
-    expect(report.violations).toEqual([]);
-    expect(report.clean).toBe(true);
-    expect(report.eventsChecked).toBeGreaterThanOrEqual(55);
+  // A re-sent batch (same ids, same expected revision) is acknowledged by the store without writing, comparing ids
+  // only. When its content differs from what was stored (a fresh timestamp, say), the hash computed for it is not the
+  // hash the stored events carry, and the next append must chain to the stored one.
+  describe('on an acknowledged re-append', () => {
+    const ids = ['9f0c2d6e-1b7a-4c1e-9a51-3e3f7e0b2a01', '9f0c2d6e-1b7a-4c1e-9a51-3e3f7e0b2a02'];
+    const batch = (at: string): NewEvent[] => ids.map((id, i) => ({ id, type: 'Thing', data: { i, at } }));
+
+    const expectChained = async (stream: string): Promise<void> => {
+      const events = await read(stream);
+      for (let i = 1; i < events.length; i++) {
+        expect((events[i] as RecordedEvent).metadata[PREV_HASH]).toBe((events[i - 1] as RecordedEvent).metadata[HASH]);
+      }
+      const report = await verify();
+      expect(report.violations).toEqual([]);
+      expect(report.clean).toBe(true);
+    };
+
+    it('chains after the stored events when a no_stream batch is re-sent with other content', async () => {
+      const store = new ChainedEventStore(inner);
+      const first = await store.appendToStream('thing-1', batch('t1'), { expectedRevision: 'no_stream' });
+      const again = await store.appendToStream('thing-1', batch('t2'), { expectedRevision: 'no_stream' });
+      expect(again).toEqual(first);
+      await store.appendToStream('thing-1', { type: 'Next', data: {} }, { expectedRevision: 'any' });
+      await expectChained('thing-1');
+    });
+
+    it('chains after the stored events when a batch at an exact revision is re-sent with other content', async () => {
+      const store = new ChainedEventStore(inner);
+      await store.appendToStream('thing-1', { type: 'Opened', data: {} }, { expectedRevision: 'no_stream' });
+      const first = await store.appendToStream('thing-1', batch('t1'), { expectedRevision: 0n });
+      const again = await store.appendToStream('thing-1', batch('t2'), { expectedRevision: 0n });
+      expect(again).toEqual(first);
+      await store.appendToStream('thing-1', { type: 'Next', data: {} }, { expectedRevision: 'any' });
+      await store.appendToStream('thing-1', { type: 'Last', data: {} }, { expectedRevision: 3n });
+      await expectChained('thing-1');
+    });
+
+    it('chains after the stored events when another instance (a restarted process) re-sends the batch', async () => {
+      await new ChainedEventStore(inner).appendToStream('thing-1', batch('t1'), { expectedRevision: 'no_stream' });
+      const restarted = new ChainedEventStore(inner);
+      await restarted.appendToStream(
+        'thing-1',
+        { id: ids[0], type: 'Thing', data: { i: 0, at: 't0' } },
+        {
+          expectedRevision: 'no_stream',
+        },
+      );
+      await restarted.appendToStream('thing-1', batch('t2').slice(1), { expectedRevision: 0n });
+      await restarted.appendToStream('thing-1', { type: 'Next', data: {} }, { expectedRevision: 1n });
+      await expectChained('thing-1');
+    });
+
+    it('keeps chaining fresh writes with caller ids without reading the head back', async () => {
+      const store = new ChainedEventStore(inner);
+      await store.appendToStream('thing-1', batch('t1'), { expectedRevision: 'no_stream' });
+      const reads = jest.spyOn(inner, 'readStream');
+      await store.appendToStream(
+        'thing-1',
+        { id: '9f0c2d6e-1b7a-4c1e-9a51-3e3f7e0b2a03', type: 'Next', data: {} },
+        {
+          expectedRevision: 1n,
+        },
+      );
+      await store.appendToStream('thing-1', { type: 'Last', data: {} }, { expectedRevision: 'any' });
+      expect(reads.mock.calls.filter(([s]) => s === 'thing-1')).toEqual([]);
+      reads.mockRestore();
+      await expectChained('thing-1');
+    });
+
+    it('chains correctly while its head cache of two streams keeps turning over, and reads evicted heads back', async () => {
+      const store = new ChainedEventStore(inner, { headCacheSize: 2 });
+      const streams = ['a', 'b', 'c', 'd', 'e'].map((s) => `cache-${s}`);
+      for (const stream of streams) {
+        await store.appendToStream(stream, { type: 'Opened', data: {} }, { expectedRevision: 'no_stream' });
+      }
+      const reads = jest.spyOn(inner, 'readStream');
+      // Round-robin over five streams through a cache of two: every exact-revision append finds its head evicted.
+      for (let round = 1; round <= 4; round++) {
+        for (const stream of streams) {
+          await store.appendToStream(
+            stream,
+            { type: 'Next', data: { round } },
+            { expectedRevision: BigInt(round - 1) },
+          );
+        }
+      }
+      expect(reads.mock.calls.filter(([s]) => typeof s === 'string' && s.startsWith('cache-')).length).toBeGreaterThan(
+        0,
+      );
+      reads.mockRestore();
+      // The same stream over and over stays cached: read back once (the round-robin evicted it), then never.
+      const again = jest.spyOn(inner, 'readStream');
+      for (let r = 5; r <= 8; r++) {
+        await store.appendToStream('cache-a', { type: 'Next', data: { r } }, { expectedRevision: BigInt(r - 1) });
+      }
+      expect(again.mock.calls.filter(([s]) => s === 'cache-a')).toHaveLength(1);
+      again.mockRestore();
+      for (const stream of streams) await expectChained(stream);
+    });
+  });
+
+  // appendToStreams chains claims of new streams together (sharing the work on a metadata object they have in
+  // common) and sends them to the store in one call; everything else takes appendToStream's path.
+  describe('appendToStreams', () => {
+    it('chains every claim, continues a deleted stream, keeps the caller metadata unchanged, and verifies clean', async () => {
+      const store = new ChainedEventStore(inner);
+      await store.appendToStream('claim-gone', [{ type: 'Old', data: {} }], { expectedRevision: 'no_stream' });
+      await store.deleteStream('claim-gone');
+      const [oldHead] = (await read(deletedHeadStream('claim-gone'))).map((e) => e.data as { hash: string });
+      await store.appendToStream('claim-kept', [{ type: 'Old', data: {} }], { expectedRevision: 'no_stream' });
+      // One metadata object for every claim, with keys out of order and a nested object: the caller's stays as given.
+      const metadata = { correlationId: 'c-9', actor: { role: 'integrator', keyId: 'k-1' }, causationId: 'c-8' };
+      const given = structuredClone(metadata);
+      const outcomes = await store.appendToStreams([
+        ...Array.from({ length: 50 }, (_, i) => ({
+          stream: `claim-${i}`,
+          events: [{ type: 'Claimed', data: { i, z: 1, a: 2 }, metadata }],
+          expectedRevision: 'no_stream' as const,
+        })),
+        { stream: 'claim-gone', events: [{ type: 'Again', data: {}, metadata }], expectedRevision: 'no_stream' },
+        { stream: 'claim-kept', events: [{ type: 'Dup', data: {}, metadata }], expectedRevision: 'no_stream' },
+        { stream: 'claim-kept', events: [{ type: 'Next', data: {}, metadata }], expectedRevision: 0n },
+      ]);
+      expect(outcomes.map((o) => o.ok)).toEqual([...Array.from({ length: 51 }, () => true), false, true]);
+      // A claim of a live stream meets it, as appendToStream's would: at no_stream, the store's refusal as its cause.
+      const dup = outcomes[51];
+      const refusal = dup?.ok === false ? dup.error : null;
+      expect(refusal).toBeInstanceOf(WrongExpectedVersion);
+      expect(refusal).toMatchObject({ stream: 'claim-kept', expected: 'no_stream' });
+      // At 0, or at 1 when the append at 0 in the same call came first.
+      expect([0n, 1n]).toContain((refusal as WrongExpectedVersion).actual);
+      expect((refusal as Error).cause).toBeInstanceOf(WrongExpectedVersion);
+      expect(metadata).toEqual(given);
+      const first = (await read('claim-7'))[0] as RecordedEvent;
+      expect(first.metadata[PREV_HASH]).toBeNull();
+      expect(first.metadata).toMatchObject(given);
+      // A recreated stream continues the chain of its old life (the head its delete recorded).
+      const again = await read('claim-gone');
+      expect(again.map((e) => e.type)).toEqual(['Again']);
+      expect(again[0]?.metadata[PREV_HASH]).toBe(oldHead?.hash);
+      // The next append to a claimed stream chains to the hash the claim left (from the head cache, no read back).
+      const reads = jest.spyOn(inner, 'readStream');
+      await store.appendToStream('claim-7', { type: 'Next', data: {} }, { expectedRevision: 0n });
+      expect(reads.mock.calls.filter(([s]) => s === 'claim-7')).toEqual([]);
+      reads.mockRestore();
+      const seven = await read('claim-7');
+      expect(seven[1]?.metadata[PREV_HASH]).toBe(seven[0]?.metadata[HASH]);
+      const report = await verify();
+      expect(report.violations).toEqual([]);
+      expect(report.clean).toBe(true);
+      expect(report.eventsChecked).toBeGreaterThanOrEqual(55);
+    });
   });
 });

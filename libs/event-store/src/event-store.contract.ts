@@ -1,7 +1,8 @@
 // Proves an EventStore adapter keeps EventStoreDB's semantics: every adapter runs this one suite through a factory.
 import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import fc from 'fast-check';
-import { waitFor } from '@cx/testing';
+import { tempDir, waitFor } from '@cx/testing';
 import { InvalidAppend, StreamNotFound, WrongExpectedVersion, isRetriable } from './event-store.errors';
 import type {
   AppendResult,
@@ -22,6 +23,21 @@ export interface EventStoreContractOptions {
 }
 
 type Factory = () => Promise<{ store: EventStore; cleanup(): Promise<void> }>;
+
+/** A factory over a file: a fresh temporary folder per test, the store `open` makes on a file in it, both gone after. */
+export const inTempDir =
+  (prefix: string, open: (file: string) => EventStore): Factory =>
+  async () => {
+    const dir = tempDir(prefix);
+    const store = open(join(dir.path, 'events.db'));
+    return {
+      store,
+      cleanup: async () => {
+        await store.close();
+        dir.remove();
+      },
+    };
+  };
 
 /** A stream name no other test (or earlier run against a shared server) has used. */
 const freshStream = (prefix = 'contract'): string => `${prefix}_${randomUUID().replace(/-/g, '')}-1`;

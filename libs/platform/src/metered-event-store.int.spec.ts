@@ -5,21 +5,14 @@ import { join } from 'node:path';
 import { withCorrelation } from '@cx/messaging';
 import { tempDir } from '@cx/testing';
 import { InvalidAppend } from '../../event-store/src/event-store.errors';
-import { runEventStoreContract } from '../../event-store/src/event-store.contract';
+import { inTempDir, runEventStoreContract } from '../../event-store/src/event-store.contract';
 import { SqliteEventStore } from '../../event-store/src/sqlite/sqlite-event-store.adapter';
 import { MeteredEventStore, Metrics } from './metrics';
 
-runEventStoreContract('MeteredEventStore(SQLite)', async () => {
-  const dir = tempDir('cx-metered-contract-');
-  const store = new MeteredEventStore(SqliteEventStore.open(join(dir.path, 'events.db')), new Metrics());
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      dir.remove();
-    },
-  };
-});
+runEventStoreContract(
+  'MeteredEventStore(SQLite)',
+  inTempDir('cx-metered-contract-', (file) => new MeteredEventStore(SqliteEventStore.open(file), new Metrics())),
+);
 
 describe('MeteredEventStore.appendToStreams in a request context', () => {
   it('stamps the correlation on each append, counts what was written, and fails a malformed one alone', async () => {

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { join, resolve } from 'node:path';
 import { scaled, tempDir, waitFor } from '@cx/testing';
 import { WrongExpectedVersion } from '../event-store.errors';
-import { runEventStoreContract } from '../event-store.contract';
+import { inTempDir, runEventStoreContract } from '../event-store.contract';
 import type { RecordedEvent } from '../event-store.port';
 import { SqliteEventStore } from './sqlite-event-store.adapter';
 import { MIGRATIONS, SCHEMA_VERSION, applyPragmas, migrate, schemaVersion } from './sqlite-schema';
@@ -37,17 +37,10 @@ const collect = async <T>(it: AsyncIterable<T>): Promise<T[]> => {
   return out;
 };
 
-runEventStoreContract('sqlite', async () => {
-  const dir = tempDir('cx-es-contract-');
-  const store = SqliteEventStore.open(join(dir.path, 'events.db'));
-  return {
-    store,
-    cleanup: async () => {
-      await store.close();
-      dir.remove();
-    },
-  };
-});
+runEventStoreContract(
+  'sqlite',
+  inTempDir('cx-es-contract-', (file) => SqliteEventStore.open(file)),
+);
 
 describe('SqliteEventStore (SQLite only)', () => {
   let dir: { path: string; remove: () => void };
