@@ -20,6 +20,7 @@ import type {
 import { validateAppend, validateExpectedRevision, validateStreamName } from '../validate-append';
 import { serialiseEvents, validateFilter, validateMaxCount, type SerialisedEvent } from './append-input';
 import { notifyAppend, onAppend } from './append-notifier';
+import { BACKSTOP_PAGES, Checkpointer, type CheckpointerStats, DEFAULT_AUTOCHECKPOINT_PAGES } from './checkpointer';
 import { StoredEvent } from '../json-text';
 import { applyPragmas, migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-schema';
 
@@ -34,7 +35,14 @@ import { applyPragmas, migrate, SCHEMA_VERSION, schemaVersion } from './sqlite-s
 // transaction, never cached, so other processes writing the same file are always seen.
 //
 // Reads and subscriptions page through the file (keyset pagination on position or revision) with no statement
-// left open between pages, so a slow consumer holds at most one page in memory and never blocks the writer.
+// left open between pages, so a slow consumer holds at most one page in memory and never blocks the writer. A $all
+// subscription that has read exactly up to where one of this store's own commits began takes that commit's rows
+// from memory instead (the store keeps them, up to RECENT_ROWS_CAP, until its $all subscribers have passed them):
+// in one process the projections follow the writer, and reading back what was just written was a large share of
+// their work. Anything else (another connection's commits, a subscriber further behind) is read from the file.
+//
+// WAL checkpoints run in a worker thread by default (checkpointer.ts), not inside the commit that crosses SQLite's
+// threshold.
 
 export interface SqliteEventStoreOptions {
   /** How often a waiting subscription checks whether another process appended (PRAGMA data_version). */
@@ -47,9 +55,22 @@ export interface SqliteEventStoreOptions {
   cacheSizeKiB?: number;
   /** The store's clock for `created` (ms since the epoch). */
   now?: () => number;
+  /**
+   * Where WAL checkpoints run: in a worker thread (the default; see checkpointer.ts), or inline in the commit that
+   * takes the log past SQLite's threshold.
+   */
+  checkpoints?: 'background' | 'inline';
 }
 
-const DEFAULTS = { pollIntervalMs: 50, busyTimeoutMs: 5_000, readPageSize: 1_000, cacheSizeKiB: 64 * 1024 };
+const DEFAULTS = {
+  pollIntervalMs: 50,
+  busyTimeoutMs: 5_000,
+  readPageSize: 1_000,
+  cacheSizeKiB: 64 * 1024,
+  checkpoints: 'background',
+} as const;
+/** The most rows of recent commits kept for $all subscriptions that have not reached them yet. */
+const RECENT_ROWS_CAP = 65_536;
 const MAX_INT64 = (1n << 63n) - 1n;
 
 type AppendOp = {
@@ -76,6 +97,26 @@ type WriteOp = AppendOp | DeleteOp;
 class HalfWritten {
   constructor(readonly cause: unknown) {}
 }
+
+/**
+ * The rows one of this connection's transactions committed: exactly the rows of $all in (after, last], since the
+ * transaction held the write lock from the head it read (`after`) to its commit.
+ */
+interface CommittedRows {
+  after: bigint;
+  last: bigint;
+  rows: EventRow[];
+}
+
+/**
+ * About what an append adds to the log: its rows and their index entries (the stream name is in three b-trees). An
+ * idempotent repeat that wrote nothing is counted too; it only brings a checkpoint a little sooner.
+ */
+const appendedBytes = (op: AppendOp): number => {
+  let n = 0;
+  for (const e of op.events) n += e.data.length + (e.metadata?.length ?? 0) + 3 * op.stream.length + 96;
+  return n;
+};
 
 /** [last_revision, truncate_before, deleted] */
 type StreamRow = [bigint, bigint, bigint];
@@ -158,11 +199,22 @@ export class SqliteEventStore implements EventStore {
   private flushHandle: NodeJS.Immediate | null = null;
   private closed = false;
   private readonly subscriptions = new Set<PagedSubscription>();
+  /** Where each live $all subscription has read to: every row at or before it has been seen. */
+  private readonly allCursors = new Set<{ after: bigint }>();
+  /** The rows of this connection's latest commits, oldest first, while a $all subscription may still need them. */
+  private recent: CommittedRows[] = [];
+  private recentRows = 0;
+  /** The rows the transaction in progress has written, while a $all subscription exists to hand them to. */
+  private collecting: EventRow[] | null = null;
   private pollTimer: NodeJS.Timeout | null = null;
   private lastDataVersion = -1n;
   private readonly filterStatements = new Map<string, Database.Statement>();
-  /** How many transactions group commit ran and how many appends they carried (for the benchmark). */
-  readonly stats = { commits: 0, appends: 0 };
+  /**
+   * How many transactions group commit ran and how many appends they carried, and how many times a $all
+   * subscription took a commit's rows from memory rather than the file (for benchmarks and tests).
+   */
+  readonly stats = { commits: 0, appends: 0, handedOver: 0 };
+  private readonly checkpointer: Checkpointer | null = null;
 
   private readonly s: ReturnType<SqliteEventStore['prepareStatements']>;
 
@@ -179,9 +231,13 @@ export class SqliteEventStore implements EventStore {
       readPageSize: options.readPageSize ?? DEFAULTS.readPageSize,
       cacheSizeKiB: options.cacheSizeKiB ?? DEFAULTS.cacheSizeKiB,
       now: options.now ?? Date.now,
+      checkpoints: options.checkpoints ?? DEFAULTS.checkpoints,
     };
     if (!(this.opts.pollIntervalMs > 0) || !Number.isInteger(this.opts.readPageSize) || this.opts.readPageSize < 1) {
       throw new TypeError('pollIntervalMs must be positive and readPageSize a positive integer');
+    }
+    if (this.opts.checkpoints !== 'background' && this.opts.checkpoints !== 'inline') {
+      throw new TypeError("checkpoints must be 'background' or 'inline'");
     }
     this.db = new Database(path, { timeout: this.opts.busyTimeoutMs });
     try {
@@ -195,6 +251,12 @@ export class SqliteEventStore implements EventStore {
     }
     const abs = isAbsolute(path) ? path : resolve(path);
     this.fileKey = realpathSync(abs);
+    if (this.opts.checkpoints === 'background') {
+      this.db.pragma(`wal_autocheckpoint = ${BACKSTOP_PAGES}`);
+      this.checkpointer = new Checkpointer(this.fileKey, () => {
+        if (!this.closed) this.db.pragma(`wal_autocheckpoint = ${DEFAULT_AUTOCHECKPOINT_PAGES}`);
+      });
+    }
     this.stopListening = onAppend(this.fileKey, () => this.wakeSubscriptions());
   }
 
@@ -208,6 +270,7 @@ export class SqliteEventStore implements EventStore {
     const raw = (sql: string) => db.prepare(sql).raw(true);
     return {
       begin: db.prepare('BEGIN IMMEDIATE'),
+      beginRead: db.prepare('BEGIN'),
       commit: db.prepare('COMMIT'),
       rollback: db.prepare('ROLLBACK'),
       savepoint: db.prepare('SAVEPOINT op'),
@@ -328,8 +391,14 @@ export class SqliteEventStore implements EventStore {
     this.queue = [];
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = new Array(ops.length);
     let wrote = false;
+    let bytes = 0;
+    let headBefore = 0n;
     try {
       this.s.begin.run();
+      if (this.allCursors.size > 0) {
+        headBefore = this.head();
+        this.collecting = [];
+      }
     } catch (cause) {
       const error = new StoreUnavailable(`could not start a write transaction: ${(cause as Error).message}`, { cause });
       for (const op of ops) op.reject(error);
@@ -345,12 +414,16 @@ export class SqliteEventStore implements EventStore {
         // statement, which SQLite undoes by itself; a failure of a later statement (I/O) is HalfWritten and
         // fails the whole transaction.
         const savepoint = op.kind === 'append' && op.events.length > 1;
+        const collected = this.collecting?.length ?? 0;
         if (savepoint) this.s.savepoint.run();
         try {
           const value = op.kind === 'append' ? this.applyAppend(op, created) : this.applyDelete(op);
           if (savepoint) this.s.release.run();
           outcomes[i] = { ok: true, value };
-          if (op.kind === 'append') wrote = true;
+          if (op.kind === 'append') {
+            wrote = true;
+            if (this.checkpointer !== null) bytes += appendedBytes(op);
+          }
         } catch (error) {
           if (error instanceof HalfWritten) throw error.cause;
           // Only an operation's own refusals (checked before writing) and a duplicate event id (a constraint the
@@ -362,6 +435,8 @@ export class SqliteEventStore implements EventStore {
             this.s.rollbackTo.run();
             this.s.release.run();
           }
+          // Its rows were undone, and the positions they took are given to the next rows written.
+          if (this.collecting !== null) this.collecting.length = collected;
           outcomes[i] = { ok: false, error: this.translate(error, op) };
         }
       }
@@ -369,6 +444,7 @@ export class SqliteEventStore implements EventStore {
       this.stats.commits++;
       this.stats.appends += ops.length;
     } catch (cause) {
+      this.collecting = null;
       // COMMIT itself failed (disk full, I/O error): nothing in the transaction is durable.
       try {
         if (this.db.inTransaction) this.s.rollback.run();
@@ -385,7 +461,38 @@ export class SqliteEventStore implements EventStore {
       if (outcome.ok) (op.resolve as (v: unknown) => void)(outcome.value);
       else op.reject(outcome.error);
     }
+    if (bytes > 0) this.checkpointer?.committed(bytes);
+    const committed = this.collecting;
+    this.collecting = null;
+    if (committed !== null && committed.length > 0) this.keepRecent(headBefore, committed);
     if (wrote) notifyAppend(this.fileKey);
+  }
+
+  /**
+   * Keeps a commit's rows for the $all subscriptions of this store, which take them from memory rather than read
+   * them back when they have read exactly up to where the commit began. Rows are kept only while a subscription has
+   * yet to pass them, and never more than RECENT_ROWS_CAP (a subscription further behind reads the file).
+   */
+  private keepRecent(after: bigint, rows: EventRow[]): void {
+    // Contiguous from the head the transaction started at, as SQLite assigns rowids; if not, the file says.
+    for (let i = 0; i < rows.length; i++) if ((rows[i] as EventRow)[0] !== after + BigInt(i + 1)) return;
+    let slowest: bigint | null = null;
+    for (const c of this.allCursors) if (slowest === null || c.after < slowest) slowest = c.after;
+    const last = (rows[rows.length - 1] as EventRow)[0];
+    this.recent.push({ after, last, rows });
+    this.recentRows += rows.length;
+    while (this.recent.length > 1) {
+      const oldest = this.recent[0] as CommittedRows;
+      if ((slowest === null || oldest.last > slowest) && this.recentRows <= RECENT_ROWS_CAP) break;
+      this.recent.shift();
+      this.recentRows -= oldest.rows.length;
+    }
+  }
+
+  /** The kept rows of the commit that began right after `after`, if any. */
+  private recentAfter(after: bigint): CommittedRows | null {
+    for (const c of this.recent) if (c.after === after) return c;
+    return null;
   }
 
   private translate(error: unknown, op: WriteOp): unknown {
@@ -435,9 +542,11 @@ export class SqliteEventStore implements EventStore {
     let revision = last;
     let position = 0n;
     const insert = this.s.insertEvent;
+    const collect = this.collecting;
     for (const e of op.events) {
       revision++;
       position = insert.run(op.stream, revision, e.id, e.type, e.data, e.metadata, created).lastInsertRowid as bigint;
+      collect?.push([position, op.stream, revision, e.id, e.type, e.data, e.metadata, created]);
     }
     try {
       this.s.upsertStream.run(op.stream, revision);
@@ -462,11 +571,13 @@ export class SqliteEventStore implements EventStore {
     }
     let revision = -1n;
     let position = 0n;
+    const collect = this.collecting;
     try {
       for (const e of op.events) {
         revision++;
         position = this.s.insertEvent.run(op.stream, revision, e.id, e.type, e.data, e.metadata, created)
           .lastInsertRowid as bigint;
+        collect?.push([position, op.stream, revision, e.id, e.type, e.data, e.metadata, created]);
       }
     } catch (error) {
       // The stream's row is written: a single event's failure must fail the transaction (several events have a
@@ -657,17 +768,56 @@ export class SqliteEventStore implements EventStore {
   subscribeToAll(opts: SubscribeToAllOptions): Subscription {
     this.assertOpen();
     const filter = validateFilter(opts.filter);
-    let after = positionOf(opts.fromPosition, () => this.head());
+    // Every row at or before `cursor.after` has been seen (delivered, or passed over by the filter).
+    const cursor = { after: positionOf(opts.fromPosition, () => this.head()) };
     const pageSize = this.opts.readPageSize;
     const query = filter === null ? null : this.filteredQuery(filter, '>');
+    const matches =
+      filter === null
+        ? null
+        : (row: EventRow): boolean => {
+            const value = filter.column === 'stream' ? row[1] : row[4];
+            return filter.prefixes.some((p) => value.startsWith(p));
+          };
     const fetch = (): EventRow[] => {
-      const rows =
-        query !== null ? query(after, pageSize) : (this.s.allForwards.all(after + 1n, pageSize) as EventRow[]);
-      const lastRow = rows[rows.length - 1];
-      if (lastRow !== undefined) after = lastRow[0];
-      return rows;
+      // This store's own commits, from memory, for as long as each begins exactly where the cursor stands.
+      for (let kept = this.recentAfter(cursor.after); kept !== null; kept = this.recentAfter(cursor.after)) {
+        cursor.after = kept.last;
+        this.stats.handedOver++;
+        const rows = matches === null ? kept.rows : kept.rows.filter(matches);
+        if (rows.length > 0) return rows;
+      }
+      // Otherwise the file: the page and the head in one read transaction, so that a short page (everything up to
+      // the head) moves the cursor to that head, from which this store's next commit can be taken from memory.
+      const reading = !this.db.inTransaction;
+      if (reading) this.s.beginRead.run();
+      try {
+        const rows =
+          query !== null
+            ? query(cursor.after, pageSize)
+            : (this.s.allForwards.all(cursor.after + 1n, pageSize) as EventRow[]);
+        const lastRow = rows[rows.length - 1];
+        if (lastRow !== undefined) cursor.after = lastRow[0];
+        if (reading && rows.length < pageSize) {
+          const head = this.head();
+          if (head > cursor.after) cursor.after = head;
+        }
+        return rows;
+      } finally {
+        if (reading) this.s.commit.run();
+      }
     };
-    return this.track(new PagedSubscription(fetch, (sub) => this.untrack(sub)));
+    this.allCursors.add(cursor);
+    return this.track(
+      new PagedSubscription(fetch, (sub) => {
+        this.allCursors.delete(cursor);
+        if (this.allCursors.size === 0) {
+          this.recent = [];
+          this.recentRows = 0;
+        }
+        this.untrack(sub);
+      }),
+    );
   }
 
   subscribeToStream(stream: string, opts: SubscribeToStreamOptions): Subscription {
@@ -792,6 +942,12 @@ export class SqliteEventStore implements EventStore {
     if (this.pollTimer !== null) clearInterval(this.pollTimer);
     this.pollTimer = null;
     this.db.close();
+    await this.checkpointer?.close();
+  }
+
+  /** What the checkpoint worker has done, when checkpoints run in the background. */
+  get checkpoints(): Readonly<CheckpointerStats> | null {
+    return this.checkpointer?.stats ?? null;
   }
 }
 
