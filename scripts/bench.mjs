@@ -15,7 +15,8 @@ if (!name || !names.includes(name)) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--expose-gc', '-r', '@swc-node/register', join('bench', name, 'main.ts'), ...args],
+  // The exchange's own V8 settings (package.json's start scripts, deploy/Dockerfile), for both sides of a benchmark.
+  ['--expose-gc', '--max-semi-space-size=64', '-r', '@swc-node/register', join('bench', name, 'main.ts'), ...args],
   {
     cwd: root,
     stdio: 'inherit',

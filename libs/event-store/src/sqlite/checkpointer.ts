@@ -117,6 +117,9 @@ export class Checkpointer {
       const worker = this.worker;
       this.worker = null;
       if (worker === null) return resolve();
+      // Held open until the worker has closed its connection (which, if it is the file's last, checkpoints the
+      // whole log): an unref'd worker would otherwise let a process with nothing else to do exit under it.
+      worker.ref();
       worker.once('exit', () => resolve());
       worker.postMessage('close');
     });

@@ -2,6 +2,7 @@
 import Database from 'better-sqlite3';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { scaled, tempDir, waitFor } from '@cx/testing';
 import { WrongExpectedVersion } from '../event-store.errors';
@@ -197,6 +198,15 @@ describe('SqliteEventStore (SQLite only)', () => {
     await sub.unsubscribe();
     await done;
     expect(got.map((e) => e.revision)).toEqual(Array.from({ length: batches * 10 }, (_, i) => BigInt(i)));
+  }, 120_000);
+
+  test('closing the store waits for the checkpoint worker, even in a process with nothing else to do', async () => {
+    // The worker closes its connection (the file's last, so it checkpoints the whole log) before close() resolves:
+    // a process that only awaits close() must not exit under it.
+    // Without that, such a process exits 0 without a word once the store's own connection has closed.
+    const out = await runFixture('close', file, '40');
+    expect(JSON.parse(out.trim())).toEqual({ closed: true, checkpoints: expect.any(Number) });
+    expect(existsSync(`${file}-wal`)).toBe(false);
   }, 120_000);
 
   test('two processes racing at exact revisions on one stream never interleave or lose a batch', async () => {
