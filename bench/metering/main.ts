@@ -8,6 +8,9 @@
 //          vs  a raw kafkajs consumer that parses each record, writes the same rows durably (one transaction per
 //          fetched batch, same pragmas) and then commits the batch; kafkajs reading and committing alone is
 //          printed beside it
+// Both raw writers keep SQLite's inline checkpoints (wal_autocheckpoint 1000), as a hand-written ingestion would;
+// the store moves its checkpoints to a worker thread (libs/event-store/src/sqlite/checkpointer.ts), which is part
+// of what is measured, and uses the second core for it.
 // Usage: npm run bench -- metering [--events N] [--concurrency C] [--only http|kafka]
 //        (Kafka: KAFKA_BROKERS or npm run kafka:start)
 // Ends with one JSON line.
