@@ -5,7 +5,7 @@ import { inTempDir, runEventStoreContract } from '../../event-store/src/event-st
 import { SqliteEventStore } from '../../event-store/src/sqlite/sqlite-event-store.adapter';
 import type { NewEvent, RecordedEvent } from '../../event-store/src/event-store.port';
 import { WrongExpectedVersion } from '../../event-store/src/event-store.errors';
-import { ChainedEventStore, deletedHeadStream } from './chained-event-store';
+import { ChainedEventStore, DELETIONS_STREAM, deletedHeadStream } from './chained-event-store';
 import { HASH, PREV_HASH } from './hash-chain';
 import { storeSource } from './verify/sources';
 import { type VerifyReport, verifySources } from './verify/verify';
@@ -187,6 +187,48 @@ describe('ChainedEventStore over SQLite', () => {
       expect(report.violations).toEqual([]);
       expect(report.clean).toBe(true);
       expect(report.eventsChecked).toBeGreaterThanOrEqual(55);
+    });
+
+    it('learns which streams were ever deleted with one lookup per call, also of deletes by another process', async () => {
+      const store = new ChainedEventStore(inner);
+      const claim = (streams: string[]) =>
+        store.appendToStreams(
+          streams.map((stream) => ({
+            stream,
+            events: [{ type: 'Claimed', data: { stream } }],
+            expectedRevision: 'no_stream' as const,
+          })),
+        );
+      const lookups = jest.spyOn(inner, 'streamRevision');
+      expect((await claim(Array.from({ length: 40 }, (_, i) => `many-${i}`))).every((o) => o.ok)).toBe(true);
+      expect(lookups.mock.calls).toEqual([[DELETIONS_STREAM]]);
+      lookups.mockRestore();
+
+      // Another process (its own connection and decorator) writes a stream and deletes it.
+      const otherInner = SqliteEventStore.open(join(dir.path, 'events.db'));
+      try {
+        const other = new ChainedEventStore(otherInner);
+        await other.appendToStream('gone-elsewhere', [
+          { type: 'Old', data: {} },
+          { type: 'Old', data: {} },
+        ]);
+        await other.deleteStream('gone-elsewhere');
+      } finally {
+        await otherInner.close();
+      }
+      expect((await read(DELETIONS_STREAM)).map((e) => e.data)).toEqual([{ stream: 'gone-elsewhere' }]);
+      const [oldHead] = (await read(deletedHeadStream('gone-elsewhere'))).map((e) => e.data as { hash: string });
+
+      // This decorator's next batch of claims sees it and continues its old chain.
+      const outcomes = await claim(['fresh-after', 'gone-elsewhere']);
+      expect(outcomes.map((o) => o.ok)).toEqual([true, true]);
+      const again = await read('gone-elsewhere');
+      expect(again.map((e) => e.type)).toEqual(['Claimed']);
+      expect(again[0]?.revision).toBe(2n);
+      expect(again[0]?.metadata[PREV_HASH]).toBe(oldHead?.hash);
+      const report = await verify();
+      expect(report.violations).toEqual([]);
+      expect(report.clean).toBe(true);
     });
   });
 });

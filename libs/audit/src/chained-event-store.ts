@@ -40,12 +40,19 @@ import { HASH, type ChainedEvent, chainBatch, type MetadataMemo, type UnchainedE
 // is acknowledged) does not apply through this decorator; DESIGN.md forbids relying on it anyway.
 //
 // Soft delete: a deleted stream reads as not found, so the hash of its last event can no longer be read through
-// the port. Before deleting, the decorator records that head in `audit-deleted-<stream>` (itself chained); a later
-// recreation continues the chain from it. The delete then runs at the exact revision recorded.
+// the port. Before deleting, the decorator names the stream in `audit-deletions` and records that head in
+// `audit-deleted-<stream>` (both chained); a later recreation continues the chain from it. The delete then runs at
+// the exact revision recorded. `audit-deletions` lets a batch of claims (appendToStreams) learn which of its streams
+// were ever deleted with one lookup per call instead of one per stream. A store whose streams were deleted through a
+// version without it (none: nothing in cx deletes streams) would need its markers named there to keep that
+// shortcut exact; appendToStream's own path looks each marker up and is unaffected.
 
 export const DELETED_HEAD_STREAM_PREFIX = 'audit-deleted-';
 export const STREAM_HEAD_RECORDED = 'AuditStreamHeadRecorded';
 export const deletedHeadStream = (stream: string): string => `${DELETED_HEAD_STREAM_PREFIX}${stream}`;
+/** Names every stream deleted through this decorator, in the order the deletes began. */
+export const DELETIONS_STREAM = 'audit-deletions';
+export const STREAM_DELETION_BEGUN = 'AuditStreamDeletionBegun';
 
 export interface ChainedEventStoreOptions {
   /** Attempts of an 'any' / 'stream_exists' append against other processes' concurrent writes. */
@@ -87,6 +94,11 @@ export class ChainedEventStore implements EventStore {
   private highWater: Position | null = null;
   /** Streams whose last append failed in a way that may still have written it (not a wrong expected version). */
   private readonly uncertain = new Set<string>();
+  /** The streams DELETIONS_STREAM names, as far as this instance has read it (only ever grows). */
+  private readonly deletions: { revision: bigint | 'no_stream'; streams: Set<string> } = {
+    revision: 'no_stream',
+    streams: new Set(),
+  };
 
   constructor(
     readonly inner: EventStore,
@@ -157,10 +169,10 @@ export class ChainedEventStore implements EventStore {
   }
 
   /**
-   * appendToStreams' claims: each stream's deleted-head marker looked up, the claims of streams never deleted
-   * chained at revision 0 and written in one call, the others handed to appendNoStream. Every failure ends up in its
-   * own claim's outcome. Only what a claim proves is recorded: its head, and the high-water mark; a failure other
-   * than a wrong expected version leaves the stream uncertain, as write() does.
+   * appendToStreams' claims: the streams ever deleted read from DELETIONS_STREAM, the claims of the others chained at
+   * revision 0 and written in one call, those of deleted streams handed to appendNoStream. Every failure ends up in
+   * its own claim's outcome. Only what a claim proves is recorded: its head, and the high-water mark; a failure
+   * other than a wrong expected version leaves the stream uncertain, as write() does.
    */
   private async claimNew(
     claims: readonly { index: number; stream: string; events: UnchainedEvent[] }[],
@@ -168,22 +180,18 @@ export class ChainedEventStore implements EventStore {
     settle: (p: Promise<AppendResult>) => Promise<AppendOutcome>,
   ): Promise<void> {
     // A stream once deleted through this store continues its old chain: appendNoStream handles it.
-    const markers = await Promise.all(
-      claims.map((c) =>
-        this.inner.streamRevision(deletedHeadStream(c.stream)).then(
-          (revision) => ({ revision }),
-          (error: unknown) => ({ error }),
-        ),
-      ),
-    );
+    let deleted: ReadonlySet<string>;
+    try {
+      deleted = await this.deletedStreams();
+    } catch (error) {
+      for (const c of claims) outcomes[c.index] = { ok: false, error };
+      return;
+    }
     const memo: MetadataMemo = new Map();
     const fresh: { index: number; stream: string; count: number; lastHash: string | null }[] = [];
     const writes: StreamAppend[] = [];
-    claims.forEach((c, k) => {
-      const marker = markers[k] as { revision: bigint | 'no_stream' } | { error: unknown };
-      if ('error' in marker) {
-        outcomes[c.index] = { ok: false, error: marker.error };
-      } else if (marker.revision !== 'no_stream') {
+    claims.forEach((c) => {
+      if (deleted.has(c.stream)) {
         outcomes[c.index] = settle(this.appendNoStream(c.stream, { events: c.events, resendable: false }));
       } else {
         const { events, lastHash } = chainBatch(c.stream, 0n, null, c.events, memo);
@@ -358,8 +366,14 @@ export class ChainedEventStore implements EventStore {
         if (actual === 'no_stream') return this.inner.deleteStream(stream, { expectedRevision: expected });
         const hash = await this.hashAt(stream, actual);
         if (hash === undefined) continue;
-        // The head is recorded before the delete: a recorded head that outlives a failed delete is harmless,
-        // because only the last one is read and a later delete records a newer one.
+        // Named and its head recorded before the delete: either outliving a failed delete is harmless (a claim of
+        // the stream takes the path that reads the marker; only the last head is read, and a later delete records
+        // a newer one).
+        await this.appendToStream(
+          DELETIONS_STREAM,
+          { type: STREAM_DELETION_BEGUN, data: { stream } },
+          { expectedRevision: 'any' },
+        );
         await this.appendToStream(
           deletedHeadStream(stream),
           { type: STREAM_HEAD_RECORDED, data: { stream, revision: actual.toString(), hash } },
@@ -396,6 +410,25 @@ export class ChainedEventStore implements EventStore {
     }
     const deleted = await this.deletedHead(stream);
     return deleted !== null && deleted.revision === revision ? deleted.hash : undefined;
+  }
+
+  /** Every stream DELETIONS_STREAM names now: one lookup, and a read of what was added since the last call. */
+  private async deletedStreams(): Promise<ReadonlySet<string>> {
+    const known = this.deletions;
+    const revision = await this.inner.streamRevision(DELETIONS_STREAM);
+    if (revision === 'no_stream' || revision === known.revision) return known.streams;
+    const from = known.revision === 'no_stream' ? 0n : known.revision + 1n;
+    try {
+      for await (const e of this.inner.readStream(DELETIONS_STREAM, { fromRevision: from })) {
+        if (e.type === STREAM_DELETION_BEGUN) known.streams.add((e.data as { stream: string }).stream);
+        // Two calls may read the same events at once: the revision only moves forwards.
+        if (known.revision === 'no_stream' || e.revision > known.revision) known.revision = e.revision;
+      }
+    } catch (e) {
+      // Deleted meanwhile (nothing here deletes it): what was read stays known.
+      if (!(e instanceof StreamNotFound)) throw e;
+    }
+    return known.streams;
   }
 
   /** The head a soft delete recorded last, or null when the stream was never deleted through this decorator. */
