@@ -90,6 +90,8 @@ describe('WAL checkpoints in a worker thread', () => {
     checkpointer.committed(10 * DEFAULT_AUTOCHECKPOINT_PAGES * 4_096);
     expect(checkpointer.stats).toMatchObject({ checkpoints: 0 });
     expect(failures).toBe(1);
+    // Not started again: a new worker would fail the same way, unseen, since only the first failure is reported.
+    expect((checkpointer as unknown as { worker: unknown }).worker).toBeNull();
     await checkpointer.close();
 
     // The store's side of it: its writer checkpoints at SQLite's threshold again.

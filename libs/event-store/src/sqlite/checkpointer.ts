@@ -39,15 +39,15 @@ parentPort.on('message', (m) => {
   }
   if (db === null) return;
   try {
-    const [r] = db.pragma('wal_checkpoint(PASSIVE)');
-    parentPort.postMessage({ ok: true, busy: r.busy === 1, log: r.log, checkpointed: r.checkpointed });
+    db.pragma('wal_checkpoint(PASSIVE)');
+    parentPort.postMessage({ ok: true });
   } catch (e) {
     parentPort.postMessage(failure(e));
   }
 });
 `;
 
-type WorkerAnswer = { ok: true; busy: boolean; log: number; checkpointed: number } | { ok: false; message: string };
+type WorkerAnswer = { ok: true } | { ok: false; message: string };
 
 export interface CheckpointerStats {
   /** Checkpoints the worker ran. */
